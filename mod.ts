@@ -1,0 +1,57 @@
+/**
+ * Corral: a socket acceptor pool for TypeScript on Node.js, Deno and Bun —
+ * Erlang's Ranch rebuilt for JavaScript runtimes.
+ *
+ * A listener owns listen sockets, a pool of acceptors and a connection
+ * supervisor; it runs your protocol function once per connection over a
+ * transport you choose per listener: `tcp`, `unix` or the in-process `memory`.
+ *
+ * @example An echo server
+ * ```ts
+ * import { listen, tcp } from "./mod.ts";
+ * const listener = await listen({
+ *   transport: tcp({ host: "127.0.0.1", port: 0 }),
+ *   protocol: async (conn) => {
+ *     const socket = await conn.handshake();
+ *     for await (const chunk of socket) await socket.send(chunk);
+ *   },
+ * });
+ * await listener.stop();
+ * ```
+ *
+ * @module
+ */
+export { listen, Listener } from "./src/listener.ts";
+export type { CountComparison, ListenerInfo, ListenerStatus } from "./src/listener.ts";
+export type { ListenOptions, Logger, Protocol } from "./src/listener_options.ts";
+export type { Connection } from "./src/connection.ts";
+export type { ConnectionCounters, ShutdownTimeout } from "./src/connection_supervisor.ts";
+export { getListener, info, listeners, stopListener } from "./src/listener_registry.ts";
+export type {
+  Address,
+  InetAddress,
+  ListenSocket,
+  MemoryAddress,
+  RecvOptions,
+  ShutdownHow,
+  Socket,
+  SocketOptions,
+  TlsInfo,
+  Transport,
+  UnixAddress,
+} from "./src/transport.ts";
+export {
+  ClosedError,
+  CorralError,
+  HandshakeError,
+  ListenError,
+  ProxyHeaderError,
+  TimeoutError,
+  UnsupportedError,
+} from "./src/errors.ts";
+export { tcp } from "./transports/tcp.ts";
+export type { TcpConnectOptions, TcpOptions, TcpTransport } from "./transports/tcp.ts";
+export { unix } from "./transports/unix.ts";
+export type { UnixConnectOptions, UnixOptions, UnixTransport } from "./transports/unix.ts";
+export { memory } from "./transports/memory.ts";
+export type { MemoryConnectOptions, MemoryOptions, MemoryTransport } from "./transports/memory.ts";

@@ -1,0 +1,138 @@
+/**
+ * The options of `listen()` and their checks: every one is validated before
+ * anything opens, and a wrong one names itself and what it accepts.
+ *
+ * @module
+ */
+import type { Connection } from "./connection.ts";
+import type { ShutdownTimeout } from "./connection_supervisor.ts";
+import { describe, integerOption, rejectUnknownOptions, stringOption } from "./options.ts";
+import type { Transport } from "./transport.ts";
+
+/**
+ * User code run once per connection. When it returns, throws or rejects,
+ * the connection ends and its socket is closed.
+ */
+export type Protocol<P = unknown> = (conn: Connection<P>, options: P) => void | Promise<void>;
+
+/** Where the listener reports what happened (`console` fits). */
+export interface Logger {
+  /** Transient, expected events. */
+  debug(message: string, ...details: unknown[]): void;
+  /** Notable events. */
+  info(message: string, ...details: unknown[]): void;
+  /** Trouble the listener recovered from (resource exhaustion, failed handshakes). */
+  warn(message: string, ...details: unknown[]): void;
+  /** A protocol that threw or rejected. */
+  error(message: string, ...details: unknown[]): void;
+}
+
+/** The options of `listen()`. */
+export interface ListenOptions<P = unknown> {
+  /** Unique name in the listener registry; one is made up when omitted. */
+  ref?: string;
+  /** How to listen: `tcp({ port })`, `unix({ path })`, `memory({ name })`, ... */
+  transport: Transport;
+  /** Run once per connection. */
+  protocol: Protocol<P>;
+  /** Handed to every protocol call as given (not copied). */
+  protocolOptions?: P;
+  /** Concurrent accept loops. Default 10, from 1 to 1024. */
+  numAcceptors?: number;
+  /** Listen sockets sharing the address (needs transport option `reusePort`). Default 1, at most `numAcceptors`. */
+  numListenSockets?: number;
+  /** Connections counted at once before acceptors wait. Default 1024; `Infinity` allowed. */
+  maxConnections?: number;
+  /** Ms `conn.handshake()` may take. Default 5000; `Infinity` allowed. */
+  handshakeTimeout?: number;
+  /** Ms `stop()` lets connections finish, `Infinity`, or `"brutal"`. Default 5000. */
+  shutdownTimeout?: ShutdownTimeout;
+  /** Expect a PROXY protocol header on every connection. Only `false` for now. */
+  proxyHeader?: false;
+  /** Where to log. Default `console`. */
+  logger?: Logger;
+}
+
+/** `ListenOptions` with every default filled in. */
+export interface CheckedListenOptions<P> {
+  ref: string | undefined;
+  transport: Transport;
+  protocol: Protocol<P>;
+  protocolOptions: P;
+  numAcceptors: number;
+  numListenSockets: number;
+  maxConnections: number;
+  handshakeTimeout: number;
+  shutdownTimeout: ShutdownTimeout;
+  logger: Logger;
+}
+
+const KEYS = [
+  "ref",
+  "transport",
+  "protocol",
+  "protocolOptions",
+  "numAcceptors",
+  "numListenSockets",
+  "maxConnections",
+  "handshakeTimeout",
+  "shutdownTimeout",
+  "proxyHeader",
+  "logger",
+] as const;
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+/** Validates `listen()` options and fills in Ranch's defaults. */
+export function checkListenOptions<P>(options: ListenOptions<P>): CheckedListenOptions<P> {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`listen(options): options must be an object, got ${describe(options)}`);
+  }
+  rejectUnknownOptions("listen()", options, KEYS);
+  const transport = options.transport;
+  if (transport === null || typeof transport !== "object" || typeof transport.listen !== "function") {
+    throw new TypeError(`listen() option transport must be a transport such as tcp({ port }), got ${describe(transport)}`);
+  }
+  if (typeof options.protocol !== "function") {
+    throw new TypeError(`listen() option protocol must be a function (conn, options) => ..., got ${describe(options.protocol)}`);
+  }
+  const numAcceptors = integerOption("listen() option numAcceptors", options.numAcceptors, 1, 1024, 10);
+  const numListenSockets = integerOption("listen() option numListenSockets", options.numListenSockets, 1, numAcceptors, 1);
+  if (numListenSockets > 1 && (transport.options as { reusePort?: boolean }).reusePort !== true) {
+    throw new RangeError(
+      `listen() option numListenSockets must be 1 unless the transport listens with reusePort: true (tcp on Linux), got ${numListenSockets}`,
+    );
+  }
+  const logger = options.logger ?? console;
+  for (const level of LOG_LEVELS) {
+    if (typeof logger?.[level] !== "function") {
+      throw new TypeError(`listen() option logger must have ${LOG_LEVELS.join(", ")} methods; ${level} is missing`);
+    }
+  }
+  if (options.proxyHeader !== undefined && options.proxyHeader !== false) {
+    throw new TypeError(`listen() option proxyHeader accepts only false in this version, got ${describe(options.proxyHeader)}`);
+  }
+  return {
+    ref: stringOption("listen() option ref", options.ref),
+    transport,
+    protocol: options.protocol,
+    protocolOptions: options.protocolOptions as P,
+    numAcceptors,
+    numListenSockets,
+    maxConnections: checkMaxConnections(options.maxConnections ?? 1024),
+    handshakeTimeout: timeoutOption("listen() option handshakeTimeout", options.handshakeTimeout, 5000),
+    shutdownTimeout: options.shutdownTimeout === "brutal"
+      ? "brutal"
+      : timeoutOption('listen() option shutdownTimeout (or "brutal")', options.shutdownTimeout, 5000),
+    logger,
+  };
+}
+
+/** `maxConnections`: an integer from 1, or `Infinity`. */
+export function checkMaxConnections(value: unknown): number {
+  return integerOption("maxConnections", value, 1, Infinity, 1024);
+}
+
+function timeoutOption(name: string, value: unknown, fallback: number): number {
+  return integerOption(name, value, 0, Infinity, fallback);
+}

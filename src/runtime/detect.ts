@@ -1,0 +1,35 @@
+/**
+ * Picks the runtime adapter once and loads it lazily, so Deno never loads
+ * `node:net` and Node.js never touches `Bun`.
+ *
+ * @module
+ */
+import type { RuntimeAdapter } from "./adapter.ts";
+
+/** The runtimes Corral has adapters for. */
+export type RuntimeName = "node" | "deno" | "bun";
+
+declare const Deno: unknown;
+declare const Bun: unknown;
+
+/**
+ * The runtime this code runs on. Deno and Bun also define `process`, so they
+ * are recognised by their own globals first.
+ */
+export const runtimeName: RuntimeName = typeof Deno !== "undefined"
+  ? "deno"
+  : typeof Bun !== "undefined"
+  ? "bun"
+  : "node";
+
+let adapter: Promise<RuntimeAdapter> | undefined;
+
+/** The adapter for this runtime, imported on first use. */
+export function runtimeAdapter(): Promise<RuntimeAdapter> {
+  adapter ??= runtimeName === "deno"
+    ? import("./deno/adapter.ts").then((m) => m.denoAdapter)
+    : runtimeName === "bun"
+    ? import("./bun/adapter.ts").then((m) => m.bunAdapter)
+    : import("./node/adapter.ts").then((m) => m.nodeAdapter);
+  return adapter;
+}

@@ -1,0 +1,132 @@
+/**
+ * The TCP transport (Ranch's `ranch_tcp`) over the runtime's native sockets.
+ *
+ * @module
+ */
+import { toConnectError, toListenError } from "../src/errors.ts";
+import { booleanOption, integerOption, rejectUnknownOptions, stringOption } from "../src/options.ts";
+import { runtimeAdapter } from "../src/runtime/detect.ts";
+import type { ListenSocket, Socket, Transport } from "../src/transport.ts";
+
+/** Listen options of {@linkcode tcp}. */
+export interface TcpOptions {
+  /** Address to bind, such as `"127.0.0.1"` or `"::1"`. Default: `"0.0.0.0"` (every IPv4 address). */
+  host?: string;
+  /** Port to bind; 0 (the default) picks a free port, see `listener.port`. */
+  port?: number;
+  /** Kernel accept-queue length. Default 1024 (Ranch's default). */
+  backlog?: number;
+  /** TCP_NODELAY on accepted sockets. Default true, as in Ranch. */
+  noDelay?: boolean;
+  /** SO_KEEPALIVE on accepted sockets. Default false. */
+  keepAlive?: boolean;
+  /** SO_REUSEPORT, so several listen sockets share the port (`numListenSockets > 1`). Default false. */
+  reusePort?: boolean;
+}
+
+/** Options of `tcp().connect()`. */
+export interface TcpConnectOptions {
+  /** Host to connect to. Default `"127.0.0.1"`. */
+  host?: string;
+  /** Port to connect to. */
+  port: number;
+  /** TCP_NODELAY. Default true. */
+  noDelay?: boolean;
+  /** SO_KEEPALIVE. Default false. */
+  keepAlive?: boolean;
+}
+
+/** The TCP transport value that {@linkcode tcp} returns. */
+export type TcpTransport = Transport<TcpOptions, TcpConnectOptions>;
+
+const LISTEN_KEYS = ["host", "port", "backlog", "noDelay", "keepAlive", "reusePort"] as const;
+const CONNECT_KEYS = ["host", "port", "noDelay", "keepAlive"] as const;
+
+/**
+ * Makes a TCP transport. Options are checked here, so a wrong one fails
+ * before anything listens.
+ *
+ * @example An echo listener on a free port, and a client
+ * ```ts
+ * import { listen, tcp } from "../mod.ts";
+ * const listener = await listen({
+ *   transport: tcp({ host: "127.0.0.1", port: 0 }),
+ *   protocol: async (conn) => {
+ *     const socket = await conn.handshake();
+ *     for await (const chunk of socket) await socket.send(chunk);
+ *   },
+ * });
+ * const client = await tcp().connect({ port: listener.port! });
+ * await client.send("hi");
+ * console.assert(new TextDecoder().decode((await client.recv(2))!) === "hi");
+ * await client.close();
+ * await listener.stop();
+ * ```
+ */
+export function tcp(options: TcpOptions = {}): TcpTransport {
+  return new TcpTransportImpl(checkListenOptions(options));
+}
+
+function checkListenOptions(options: TcpOptions): Readonly<TcpOptions> {
+  rejectUnknownOptions("tcp()", options, LISTEN_KEYS);
+  stringOption("tcp() option host", options.host);
+  integerOption("tcp() option port", options.port, 0, 65535, 0);
+  integerOption("tcp() option backlog", options.backlog, 1, 65535, 1024);
+  booleanOption("tcp() option noDelay", options.noDelay, true);
+  booleanOption("tcp() option keepAlive", options.keepAlive, false);
+  booleanOption("tcp() option reusePort", options.reusePort, false);
+  return Object.freeze({ ...options });
+}
+
+class TcpTransportImpl implements TcpTransport {
+  readonly name = "tcp";
+  readonly secure = false;
+  readonly options: Readonly<TcpOptions>;
+
+  constructor(options: Readonly<TcpOptions>) {
+    this.options = options;
+  }
+
+  withOptions(options: Partial<TcpOptions>): TcpTransport {
+    return new TcpTransportImpl(checkListenOptions({ ...this.options, ...options }));
+  }
+
+  async listen(): Promise<ListenSocket> {
+    const o = this.options;
+    const adapter = await runtimeAdapter();
+    try {
+      return await adapter.listenTcp({
+        host: o.host,
+        port: o.port ?? 0,
+        backlog: o.backlog ?? 1024,
+        reusePort: o.reusePort ?? false,
+        noDelay: o.noDelay ?? true,
+        keepAlive: o.keepAlive ?? false,
+      });
+    } catch (error) {
+      throw toListenError(error, `tcp ${o.host ?? "0.0.0.0"}:${o.port ?? 0}`);
+    }
+  }
+
+  async connect(options: TcpConnectOptions): Promise<Socket> {
+    rejectUnknownOptions("tcp().connect()", options, CONNECT_KEYS);
+    const host = stringOption("tcp().connect() option host", options.host) ?? "127.0.0.1";
+    const port = integerOption("tcp().connect() option port", options.port, 1, 65535, Number.NaN);
+    if (Number.isNaN(port)) throw new TypeError("tcp().connect() option port is required");
+    const adapter = await runtimeAdapter();
+    try {
+      return await adapter.connectTcp({
+        host,
+        port,
+        noDelay: booleanOption("tcp().connect() option noDelay", options.noDelay, true),
+        keepAlive: booleanOption("tcp().connect() option keepAlive", options.keepAlive, false),
+      });
+    } catch (error) {
+      throw toConnectError(error, `tcp ${host}:${port}`);
+    }
+  }
+
+  handshake(socket: Socket): Promise<Socket> {
+    return Promise.resolve(socket);
+  }
+}
