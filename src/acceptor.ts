@@ -26,7 +26,7 @@ export class AcceptorPool {
     sockets: readonly ListenSocket[],
     numAcceptors: number,
     transport: Transport,
-    supervisor: ConnectionSupervisor<unknown>,
+    supervisor: ConnectionSupervisor,
     ref: string,
     logger: Logger,
   ) {
@@ -44,7 +44,7 @@ export class AcceptorPool {
     await Promise.all(this.#loops);
   }
 
-  async #run(socket: ListenSocket, transport: Transport, supervisor: ConnectionSupervisor<unknown>): Promise<void> {
+  async #run(socket: ListenSocket, transport: Transport, supervisor: ConnectionSupervisor): Promise<void> {
     while (!this.#closed) {
       if (!supervisor.tryReserve() && !(await supervisor.reserve())) return;
       if (this.#closed) return supervisor.unreserve();

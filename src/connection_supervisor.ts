@@ -15,10 +15,10 @@ import type { Address, Socket, Transport } from "./transport.ts";
 export type ShutdownTimeout = number | "brutal";
 
 /** What the supervisor is told about its listener. */
-export interface SupervisorInit<P> {
-  listener: Listener<P>;
-  protocol: Protocol<P>;
-  protocolOptions: P;
+export interface SupervisorInit {
+  listener: Listener<unknown>;
+  protocol: Protocol<unknown>;
+  protocolOptions: unknown;
   maxConnections: number;
   handshakeTimeout: number;
   logger: Logger;
@@ -38,15 +38,19 @@ export interface ConnectionCounters {
   failed: number;
 }
 
-/** Starts, counts, limits and shuts down a listener's connections. */
-export class ConnectionSupervisor<P> implements ConnectionOwner<P> {
-  protocolOptions: P;
-  #listener: Listener<P>;
-  #protocol: Protocol<P>;
+/**
+ * Starts, counts, limits and shuts down a listener's connections. It holds
+ * protocol options as `unknown`: only the listener's public face is typed by
+ * them, which keeps `Listener<P>` assignable to `Listener<unknown>`.
+ */
+export class ConnectionSupervisor implements ConnectionOwner<unknown> {
+  protocolOptions: unknown;
+  #listener: Listener<unknown>;
+  #protocol: Protocol<unknown>;
   #handshakeTimeout: number;
   #logger: Logger;
   #maxConnections: number;
-  #connections = new Set<ConnectionRecord<P>>();
+  #connections = new Set<ConnectionRecord<unknown>>();
   #closing = new Set<Socket>();
   #active = 0;
   #reserved = 0; // acceptors let through the gate and now waiting in accept()
@@ -59,7 +63,7 @@ export class ConnectionSupervisor<P> implements ConnectionOwner<P> {
   #stopping = false;
   #abort = new AbortController();
 
-  constructor(init: SupervisorInit<P>) {
+  constructor(init: SupervisorInit) {
     this.#listener = init.listener;
     this.#protocol = init.protocol;
     this.protocolOptions = init.protocolOptions;
@@ -134,7 +138,7 @@ export class ConnectionSupervisor<P> implements ConnectionOwner<P> {
     this.#reserved--;
     this.#accepted++;
     this.#active++;
-    const conn = new ConnectionRecord<P>(
+    const conn = new ConnectionRecord<unknown>(
       {
         id: this.#nextId++,
         listener: this.#listener,
@@ -161,7 +165,7 @@ export class ConnectionSupervisor<P> implements ConnectionOwner<P> {
     }
   }
 
-  uncount(conn: ConnectionRecord<P>): void {
+  uncount(conn: ConnectionRecord<unknown>): void {
     if (!conn.counted) return;
     conn.counted = false;
     this.#active--;
@@ -169,11 +173,11 @@ export class ConnectionSupervisor<P> implements ConnectionOwner<P> {
     this.#notify();
   }
 
-  handshakeFailed(conn: ConnectionRecord<P>, error: HandshakeError): void {
+  handshakeFailed(conn: ConnectionRecord<unknown>, error: HandshakeError): void {
     this.#logger.warn(`corral: [${conn.ref}] connection ${conn.id} from ${peer(conn.socket)}: ${error.message}`);
   }
 
-  #end(conn: ConnectionRecord<P>, threw: boolean, error?: unknown): void {
+  #end(conn: ConnectionRecord<unknown>, threw: boolean, error?: unknown): void {
     this.#connections.delete(conn);
     this.#terminated++;
     if (conn.counted) {
@@ -187,7 +191,7 @@ export class ConnectionSupervisor<P> implements ConnectionOwner<P> {
     this.#notify();
   }
 
-  #logFailure(conn: ConnectionRecord<P>, error: unknown): void {
+  #logFailure(conn: ConnectionRecord<unknown>, error: unknown): void {
     const message = `corral: [${conn.ref}] connection ${conn.id} from ${peer(conn.socket)} failed`;
     // Sockets torn down by a stop make protocols fail on purpose: not news.
     if (this.#stopping && error instanceof ClosedError) this.#logger.debug(message, error);

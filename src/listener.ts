@@ -8,7 +8,13 @@
 import { AcceptorPool } from "./acceptor.ts";
 import { type ConnectionCounters, ConnectionSupervisor, type ShutdownTimeout } from "./connection_supervisor.ts";
 import { ListenError, TimeoutError } from "./errors.ts";
-import { checkListenOptions, checkMaxConnections, type ListenOptions } from "./listener_options.ts";
+import {
+  checkListenOptions,
+  checkMaxConnections,
+  type ListenOptions,
+  type Logger,
+  type Protocol,
+} from "./listener_options.ts";
 import { forgetListener, getListener, registerListener } from "./listener_registry.ts";
 import { describe } from "./options.ts";
 import type { Address, ListenSocket, Transport } from "./transport.ts";
@@ -73,24 +79,24 @@ export class Listener<P = unknown> {
   #bound: Transport; // the same with a chosen port (or name) pinned, for resume
   #sockets: ListenSocket[] = [];
   #pool: AcceptorPool | undefined;
-  #supervisor: ConnectionSupervisor<P>;
+  #supervisor: ConnectionSupervisor;
   #address: Address | undefined;
   #numAcceptors: number;
   #numListenSockets: number;
   #shutdownTimeout: ShutdownTimeout;
-  #options: ReturnType<typeof checkListenOptions<P>>;
+  #logger: Logger;
   #busy: Promise<unknown> = Promise.resolve(); // suspend/resume/stop run one at a time
 
   private constructor(ref: string, options: ReturnType<typeof checkListenOptions<P>>) {
     this.ref = ref;
-    this.#options = options;
+    this.#logger = options.logger;
     this.#transport = this.#bound = options.transport;
     this.#numAcceptors = options.numAcceptors;
     this.#numListenSockets = options.numListenSockets;
     this.#shutdownTimeout = options.shutdownTimeout;
-    this.#supervisor = new ConnectionSupervisor<P>({
-      listener: this,
-      protocol: options.protocol,
+    this.#supervisor = new ConnectionSupervisor({
+      listener: this as Listener<unknown>,
+      protocol: options.protocol as Protocol<unknown>,
       protocolOptions: options.protocolOptions,
       maxConnections: options.maxConnections,
       handshakeTimeout: options.handshakeTimeout,
@@ -161,7 +167,7 @@ export class Listener<P = unknown> {
 
   /** What new connections receive as their protocol options (running ones keep theirs). */
   get protocolOptions(): P {
-    return this.#supervisor.protocolOptions;
+    return this.#supervisor.protocolOptions as P;
   }
 
   set protocolOptions(value: P) {
@@ -280,8 +286,7 @@ export class Listener<P = unknown> {
     this.#bound = transport;
     this.#sockets = sockets;
     this.#address = sockets[0]!.address;
-    const supervisor = this.#supervisor as ConnectionSupervisor<unknown>;
-    this.#pool = new AcceptorPool(sockets, this.#numAcceptors, this.#transport, supervisor, this.ref, this.#options.logger);
+    this.#pool = new AcceptorPool(sockets, this.#numAcceptors, this.#transport, this.#supervisor, this.ref, this.#logger);
   }
 
   async #closeSockets(): Promise<void> {

@@ -3,6 +3,11 @@
  * EMFILE; the listener warns once, backs off instead of spinning, and serves
  * again once descriptors free up. The server runs in a child process so the
  * limit does not touch the test runner.
+ *
+ * Node.js never sees EMFILE from accept: libuv keeps a spare descriptor,
+ * and when accept fails it uses it to accept and close the waiting
+ * connections, reporting nothing. There the test checks that behaviour:
+ * excess clients are closed, no warning, and service resumes.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -13,6 +18,8 @@ import { roundTrip } from "./_fixtures.ts";
 import { runtimeName } from "./_runtime.ts";
 
 const FD_LIMIT = 128;
+/** Whether accept's EMFILE reaches JavaScript on each runtime (see above). */
+const EMFILE_REPORTED = { node: false, deno: true, bun: true } as const;
 const CLIENTS = 200;
 
 test("EMFILE: one warning, back-off, and service resumes when descriptors free", async () => {
@@ -37,8 +44,13 @@ test("EMFILE: one warning, back-off, and service resumes when descriptors free",
     // More clients than the child has descriptors: the kernel completes the
     // connections, the child's accept runs out of descriptors.
     for (let i = 0; i < CLIENTS; i++) clients.push(await tcp().connect({ port }));
-    const warning = await nextLine();
-    assert.match(warning, /^WARN .*accept failed with (EMFILE|ENFILE)/);
+    if (EMFILE_REPORTED[runtimeName]) {
+      const warning = await nextLine();
+      assert.match(warning, /^WARN .*accept failed with (EMFILE|ENFILE)/);
+    } else {
+      // A client the server dropped reads end of stream or a reset.
+      await Promise.any(clients.map((client) => client.recv(0).then((chunk) => assert.equal(chunk, null), () => {})));
+    }
     await Promise.all(clients.splice(0).map((client) => client.close()));
     // Served again: a fresh connection gets its echo (the child retries every 100 ms).
     const client = await tcp().connect({ port });

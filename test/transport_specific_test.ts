@@ -73,8 +73,12 @@ suite("memory", () => {
 });
 
 suite("reusePort", () => {
-  // Node.js gained SO_REUSEPORT for net servers in 22.12; Deno and Bun have it on Linux.
-  const unsupported = runtimeName === "node" && nodeMajor < 22;
+  // Node.js gained SO_REUSEPORT for net servers in 22.12. Deno has it only
+  // with --unstable-net (which also brings Deno.listenDatagram); the suite
+  // runs Deno without that flag, as users do by default. Bun has it.
+  const denoWithoutUnstableNet = runtimeName === "deno" &&
+    typeof (globalThis as { Deno?: { listenDatagram?: unknown } }).Deno?.listenDatagram !== "function";
+  const unsupported = (runtimeName === "node" && nodeMajor < 22) || denoWithoutUnstableNet;
   test(unsupported ? "is UnsupportedError on this Node.js" : "two listen sockets share one port", async () => {
     const transport = tcp({ host: "127.0.0.1", port: 0, reusePort: true });
     if (unsupported) {

@@ -1,0 +1,40 @@
+/**
+ * Deno error handling the adapter needs: giving errors a system `code` the
+ * core can branch on, and telling "closed under us" from real failures.
+ *
+ * @module
+ */
+import { systemErrorCode } from "../../errors.ts";
+
+/** Linux errno numbers of failures `accept(2)` can report, by code. */
+const ERRNO_CODES: Record<number, string> = {
+  4: "EINTR",
+  11: "EAGAIN",
+  12: "ENOMEM",
+  23: "ENFILE",
+  24: "EMFILE",
+  71: "EPROTO",
+  103: "ECONNABORTED",
+  104: "ECONNRESET",
+  105: "ENOBUFS",
+  110: "ETIMEDOUT",
+};
+
+/**
+ * Returns `error` itself when `systemErrorCode` already finds a code in it
+ * (Deno 2 sets `code` on most errors), else an `Error` with the `code` read
+ * from the message's `(os error N)` or from the message text, such as
+ * `"Too many open files"`, and `error` as its `cause`.
+ */
+export function withSystemCode(error: unknown): unknown {
+  if (systemErrorCode(error) !== undefined) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const errno = /\(os error (\d+)\)/.exec(message);
+  let code = errno ? ERRNO_CODES[Number(errno[1])] : undefined;
+  if (code === undefined) {
+    if (message.includes("Too many open files in system")) code = "ENFILE";
+    else if (message.includes("Too many open files")) code = "EMFILE";
+    else return error;
+  }
+  return Object.assign(new Error(message, { cause: error }), { code });
+}
