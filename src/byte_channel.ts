@@ -38,9 +38,9 @@ export interface ByteChannel {
   close(): void;
   /** Closes both directions now, dropping queued bytes. */
   destroy(): void;
-  /** Sets TCP_NODELAY; throws `UnsupportedError` where the channel has no such option. */
+  /** Sets TCP_NODELAY; a no-op where there is no TCP underneath (Unix sockets, memory). */
   setNoDelay(enable: boolean): void;
-  /** Sets SO_KEEPALIVE; throws `UnsupportedError` where the channel has no such option. */
+  /** Sets SO_KEEPALIVE; a no-op where there is no TCP underneath (Unix sockets, memory). */
   setKeepAlive(enable: boolean): void;
   /** The local endpoint. */
   readonly localAddress: Address;

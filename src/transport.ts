@@ -79,7 +79,11 @@ export interface Socket extends AsyncIterable<Uint8Array> {
    * inside a requested length or the socket is reset.
    */
   recv(length?: number, options?: RecvOptions): Promise<Uint8Array | null>;
-  /** Sends bytes (a string is sent as UTF-8); resolves once they are queued under the high-water mark. */
+  /**
+   * Sends bytes (a string is sent as UTF-8); resolves once they are queued
+   * under the high-water mark. The bytes are not copied: do not change a
+   * buffer after passing it to `send`.
+   */
   send(data: Uint8Array | string): Promise<void>;
   /** Closes one or both directions; `"write"` sends end-of-stream and keeps reading. */
   shutdown(how: ShutdownHow): Promise<void>;
@@ -89,7 +93,7 @@ export interface Socket extends AsyncIterable<Uint8Array> {
   destroy(): void;
   /** Resolves once the socket is closed, however that happened. */
   readonly closed: Promise<void>;
-  /** Changes socket options. */
+  /** Changes socket options (TCP options are ignored on Unix and memory sockets). */
   setOptions(options: SocketOptions): Promise<void>;
   /** The remote endpoint. */
   peername(): Address;
@@ -109,7 +113,10 @@ export interface Socket extends AsyncIterable<Uint8Array> {
 export interface ListenSocket {
   /** Resolves with the next connection; rejects with `ClosedError` once closed. */
   accept(): Promise<Socket>;
-  /** Stops listening; pending `accept()` calls reject with `ClosedError`. */
+  /**
+   * Stops listening; pending `accept()` calls reject with `ClosedError`.
+   * Resolves once the address is free to listen on again.
+   */
   close(): Promise<void>;
   /** Where it listens. */
   readonly address: Address;

@@ -22,7 +22,7 @@ import type { ListenSocket, Socket } from "../../transport.ts";
 import { ConnChannel } from "./conn_channel.ts";
 import { withSystemCode } from "./deno_errors.ts";
 import { deno } from "./deno_types.ts";
-import type { DenoConn, DenoListener, DenoTcpListenOptions } from "./deno_types.ts";
+import type { DenoConn, DenoTcpConn, DenoTcpListenOptions } from "./deno_types.ts";
 import { DenoListenSocket } from "./listen_socket.ts";
 
 const name = `deno ${deno.version.deno}`;
@@ -39,28 +39,27 @@ function checkReusePort(): void {
   }
 }
 
-async function listenTcp(config: TcpListenConfig): Promise<ListenSocket> {
+function listenTcp(config: TcpListenConfig): Promise<ListenSocket> {
   const options: DenoTcpListenOptions = {
     transport: "tcp",
     hostname: config.host ?? "0.0.0.0",
     port: config.port,
     tcpBacklog: config.backlog,
   };
-  if (config.reusePort) {
-    checkReusePort();
-    options.reusePort = true;
-  }
-  let listener: DenoListener;
   try {
-    listener = deno.listen(options);
+    if (config.reusePort) {
+      checkReusePort();
+      options.reusePort = true;
+    }
+    const listener = deno.listen(options);
+    return Promise.resolve(new DenoListenSocket(listener, { noDelay: config.noDelay, keepAlive: config.keepAlive }));
   } catch (error) {
-    throw withSystemCode(error);
+    return Promise.reject(withSystemCode(error));
   }
-  return new DenoListenSocket(listener, { noDelay: config.noDelay, keepAlive: config.keepAlive });
 }
 
 async function connectTcp(config: TcpConnectConfig): Promise<Socket> {
-  let conn;
+  let conn: DenoTcpConn;
   try {
     conn = await deno.connect({ transport: "tcp", hostname: config.host, port: config.port });
   } catch (error) {
@@ -76,15 +75,14 @@ async function connectTcp(config: TcpConnectConfig): Promise<Socket> {
   return new StreamSocket(new ConnChannel(conn, true));
 }
 
-async function listenUnix(config: UnixListenConfig): Promise<ListenSocket> {
+function listenUnix(config: UnixListenConfig): Promise<ListenSocket> {
   // config.backlog is ignored: Deno.listen has no backlog option for Unix sockets.
-  let listener: DenoListener;
   try {
-    listener = deno.listen({ transport: "unix", path: config.path });
+    const listener = deno.listen({ transport: "unix", path: config.path });
+    return Promise.resolve(new DenoListenSocket(listener, undefined));
   } catch (error) {
-    throw withSystemCode(error);
+    return Promise.reject(withSystemCode(error));
   }
-  return new DenoListenSocket(listener, undefined);
 }
 
 async function connectUnix(path: string): Promise<Socket> {

@@ -65,7 +65,8 @@ export class ConnChannel implements ByteChannel {
 
   start(sink: ChannelSink): void {
     this.#sink = sink;
-    if (!this.#paused) void this.#readLoop();
+    if (this.#closed) this.#fireClose();
+    else if (!this.#paused) void this.#readLoop();
   }
 
   pause(): void {
