@@ -87,14 +87,13 @@ export class AcceptorPool {
   /** One shared back-off for all loops, cut short by `close()`. */
   #pause(): Promise<void> {
     this.#backoff ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(done, RESOURCE_BACKOFF_MS);
-      const pool = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        pool.#wake = undefined;
-        pool.#backoff = undefined;
+        this.#wake = undefined;
+        this.#backoff = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, RESOURCE_BACKOFF_MS);
       this.#wake = done;
     });
     return this.#backoff;
