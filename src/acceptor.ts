@@ -65,7 +65,9 @@ export class AcceptorPool {
             // warn once per episode and give other connections time to close.
             if (!this.#exhausted) {
               this.#exhausted = true;
-              this.#logger.warn(`corral: [${this.#ref}] accept failed with ${code}; backing off ${RESOURCE_BACKOFF_MS} ms`);
+              this.#logger.warn(
+                `corral: [${this.#ref}] accept failed with ${code}; backing off ${RESOURCE_BACKOFF_MS} ms`,
+              );
             }
             await this.#pause();
             continue;

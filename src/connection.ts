@@ -101,11 +101,12 @@ export class ConnectionRecord<P = unknown> implements Connection<P> {
       return this.socket;
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
-      const error = cause instanceof HandshakeError
-        ? cause
-        : new HandshakeError(`${cause instanceof TimeoutError ? "handshake timed out" : "handshake failed"}: ${reason}`, {
+      const error = cause instanceof HandshakeError ? cause : new HandshakeError(
+        `${cause instanceof TimeoutError ? "handshake timed out" : "handshake failed"}: ${reason}`,
+        {
           cause,
-        });
+        },
+      );
       this.handshakeError = error;
       this.#owner.handshakeFailed(this, error);
       throw error;

@@ -260,7 +260,9 @@ function peer(socket: Socket): string {
 
 /** Renders an address for logs: `127.0.0.1:5555`, `[::1]:5555`, a path or a memory name. */
 export function formatAddress(address: Address): string {
-  if ("port" in address) return address.family === "IPv6" ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+  if ("port" in address) {
+    return address.family === "IPv6" ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+  }
   if ("path" in address) return address.path === "" ? "unix socket" : address.path;
   return address.name === "" ? "memory client" : `memory ${address.name}`;
 }

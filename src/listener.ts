@@ -189,10 +189,14 @@ export class Listener<P = unknown> {
   waitForConnections(op: CountComparison, count: number, options: { timeout?: number } = {}): Promise<void> {
     const compare = COMPARISONS[op];
     if (compare === undefined || !Object.hasOwn(COMPARISONS, op)) {
-      return Promise.reject(new TypeError(`waitForConnections(op): op must be one of > >= == <= <, got ${describe(op)}`));
+      return Promise.reject(
+        new TypeError(`waitForConnections(op): op must be one of > >= == <= <, got ${describe(op)}`),
+      );
     }
     if (typeof count !== "number" || !Number.isInteger(count) || count < 0) {
-      return Promise.reject(new RangeError(`waitForConnections(count): count must be an integer >= 0, got ${describe(count)}`));
+      return Promise.reject(
+        new RangeError(`waitForConnections(count): count must be an integer >= 0, got ${describe(count)}`),
+      );
     }
     const timeout = options.timeout ?? Infinity;
     const { done, cancel } = this.#supervisor.watch(() => compare(this.#supervisor.count("active"), count));
@@ -286,7 +290,14 @@ export class Listener<P = unknown> {
     this.#bound = transport;
     this.#sockets = sockets;
     this.#address = sockets[0]!.address;
-    this.#pool = new AcceptorPool(sockets, this.#numAcceptors, this.#transport, this.#supervisor, this.ref, this.#logger);
+    this.#pool = new AcceptorPool(
+      sockets,
+      this.#numAcceptors,
+      this.#transport,
+      this.#supervisor,
+      this.ref,
+      this.#logger,
+    );
   }
 
   async #closeSockets(): Promise<void> {

@@ -91,13 +91,23 @@ export function checkListenOptions<P>(options: ListenOptions<P>): CheckedListenO
   rejectUnknownOptions("listen()", options, KEYS);
   const transport = options.transport;
   if (transport === null || typeof transport !== "object" || typeof transport.listen !== "function") {
-    throw new TypeError(`listen() option transport must be a transport such as tcp({ port }), got ${describe(transport)}`);
+    throw new TypeError(
+      `listen() option transport must be a transport such as tcp({ port }), got ${describe(transport)}`,
+    );
   }
   if (typeof options.protocol !== "function") {
-    throw new TypeError(`listen() option protocol must be a function (conn, options) => ..., got ${describe(options.protocol)}`);
+    throw new TypeError(
+      `listen() option protocol must be a function (conn, options) => ..., got ${describe(options.protocol)}`,
+    );
   }
   const numAcceptors = integerOption("listen() option numAcceptors", options.numAcceptors, 1, 1024, 10);
-  const numListenSockets = integerOption("listen() option numListenSockets", options.numListenSockets, 1, numAcceptors, 1);
+  const numListenSockets = integerOption(
+    "listen() option numListenSockets",
+    options.numListenSockets,
+    1,
+    numAcceptors,
+    1,
+  );
   if (numListenSockets > 1 && (transport.options as { reusePort?: boolean }).reusePort !== true) {
     throw new RangeError(
       `listen() option numListenSockets must be 1 unless the transport listens with reusePort: true (tcp on Linux), got ${numListenSockets}`,
@@ -110,7 +120,9 @@ export function checkListenOptions<P>(options: ListenOptions<P>): CheckedListenO
     }
   }
   if (options.proxyHeader !== undefined && options.proxyHeader !== false) {
-    throw new TypeError(`listen() option proxyHeader accepts only false in this version, got ${describe(options.proxyHeader)}`);
+    throw new TypeError(
+      `listen() option proxyHeader accepts only false in this version, got ${describe(options.proxyHeader)}`,
+    );
   }
   return {
     ref: stringOption("listen() option ref", options.ref),

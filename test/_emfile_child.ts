@@ -9,7 +9,12 @@ export async function runEmfileChild(): Promise<void> {
   const say = (line: string) => globalThis.process.stdout.write(`${line}\n`);
   const listener = await listen({
     transport: tcp({ host: "127.0.0.1", port: 0 }),
-    logger: { debug() {}, info() {}, warn: (message: string) => say(`WARN ${message}`), error: (m: string) => say(`ERROR ${m}`) },
+    logger: {
+      debug() {},
+      info() {},
+      warn: (message: string) => say(`WARN ${message}`),
+      error: (m: string) => say(`ERROR ${m}`),
+    },
     protocol: async (conn) => {
       const socket = await conn.handshake();
       for await (const chunk of socket) await socket.send(chunk);

@@ -6,7 +6,18 @@
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Connection, type Listener, type ListenOptions, type Logger, listen, memory, type Socket, tcp, type Transport, unix } from "../mod.ts";
+import {
+  type Connection,
+  listen,
+  type Listener,
+  type ListenOptions,
+  type Logger,
+  memory,
+  type Socket,
+  tcp,
+  type Transport,
+  unix,
+} from "../mod.ts";
 
 /** One transport as the conformance suite uses it. */
 export interface TransportFixture {

@@ -39,10 +39,12 @@ suite("examples", () => {
     await client.close();
   });
 
-  for (const [script, input, expected] of [
-    ["examples/echo.ts", "ping\n", "ping\n"],
-    ["examples/reverse.ts", "ping\n", "gnip\n"],
-  ] as const) {
+  for (
+    const [script, input, expected] of [
+      ["examples/echo.ts", "ping\n", "ping\n"],
+      ["examples/reverse.ts", "ping\n", "gnip\n"],
+    ] as const
+  ) {
     test(`${script} runs as a program on this runtime`, async () => {
       const [command, args] = runtimeCommand(script);
       const child = spawn(command, [...args, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });

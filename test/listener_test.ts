@@ -39,7 +39,10 @@ async function closeAll(clients: Socket[]): Promise<void> {
 }
 
 /** Asserts the active count does not pass `limit` (waitForConnections must time out). */
-async function staysAtMost(listener: { waitForConnections: (op: ">", n: number, o: { timeout: number }) => Promise<void> }, limit: number) {
+async function staysAtMost(
+  listener: { waitForConnections: (op: ">", n: number, o: { timeout: number }) => Promise<void> },
+  limit: number,
+) {
   await assert.rejects(listener.waitForConnections(">", limit, { timeout: 150 }), TimeoutError);
 }
 
@@ -215,7 +218,11 @@ suite("acceptor", () => {
 
   test("tcp_error_eaddrinuse", async () => {
     await using taken = await start({ transport: fx.make(), protocol: idle });
-    const error = await start({ ref: "second", transport: tcp({ host: "127.0.0.1", port: taken.port! }), protocol: idle })
+    const error = await start({
+      ref: "second",
+      transport: tcp({ host: "127.0.0.1", port: taken.port! }),
+      protocol: idle,
+    })
       .catch((e) => e);
     assert.ok(error instanceof ListenError, `expected ListenError, got ${error}`);
     assert.equal(error.code, "EADDRINUSE");

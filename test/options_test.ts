@@ -13,8 +13,18 @@ suite("options", () => {
   const cases: [string, Record<string, unknown>, typeof TypeError | typeof RangeError, RegExp][] = [
     ["numAcceptors 0", { numAcceptors: 0 }, RangeError, /numAcceptors must be an integer from 1 to 1024, got 0/],
     ["numAcceptors string", { numAcceptors: "10" }, TypeError, /numAcceptors must be a number/],
-    ["numListenSockets above numAcceptors", { numAcceptors: 2, numListenSockets: 3 }, RangeError, /numListenSockets must be an integer from 1 to 2/],
-    ["maxConnections 0", { maxConnections: 0 }, RangeError, /maxConnections must be an integer from 1 to Infinity, got 0/],
+    [
+      "numListenSockets above numAcceptors",
+      { numAcceptors: 2, numListenSockets: 3 },
+      RangeError,
+      /numListenSockets must be an integer from 1 to 2/,
+    ],
+    [
+      "maxConnections 0",
+      { maxConnections: 0 },
+      RangeError,
+      /maxConnections must be an integer from 1 to Infinity, got 0/,
+    ],
     ["maxConnections NaN", { maxConnections: NaN }, TypeError, /maxConnections/],
     ["handshakeTimeout negative", { handshakeTimeout: -1 }, RangeError, /handshakeTimeout must be an integer from 0/],
     ["shutdownTimeout word", { shutdownTimeout: "soon" }, TypeError, /shutdownTimeout \(or "brutal"\)/],
@@ -37,7 +47,9 @@ suite("options", () => {
     const error = await listen({ ...base(), transport: tcp({ port: 0 }), numListenSockets: 2 }).catch((e) => e);
     assert.ok(error instanceof RangeError);
     assert.match(error.message, /numListenSockets must be 1 unless the transport listens with reusePort/);
-    const forUnix = await listen({ ...base(), transport: unix({ path: "/tmp/x.sock" }), numListenSockets: 2 }).catch((e) => e);
+    const forUnix = await listen({ ...base(), transport: unix({ path: "/tmp/x.sock" }), numListenSockets: 2 }).catch((
+      e,
+    ) => e);
     assert.ok(forUnix instanceof RangeError);
   });
 

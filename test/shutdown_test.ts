@@ -62,7 +62,11 @@ suite("shutdown", () => {
 
   test("infinity: stop waits for the handler however long it takes", async () => {
     const release = signal();
-    const listener = await start({ transport: fx.make(), shutdownTimeout: Infinity, protocol: stubborn(release.promise) });
+    const listener = await start({
+      transport: fx.make(),
+      shutdownTimeout: Infinity,
+      protocol: stubborn(release.promise),
+    });
     const client = await fx.connect(listener);
     assert.equal(text(await client.recv(2)), "hi");
     let stopped = false;

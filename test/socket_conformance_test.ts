@@ -73,7 +73,9 @@ function defineConformance(fx: TransportFixture): void {
     const client = await fx.connect(listener);
     const data = pattern(4 * 1024 * 1024, 7);
     const sending = (async () => {
-      for (let offset = 0; offset < data.length; offset += 65536) await client.send(data.subarray(offset, offset + 65536));
+      for (let offset = 0; offset < data.length; offset += 65536) {
+        await client.send(data.subarray(offset, offset + 65536));
+      }
       await client.shutdown("write");
     })();
     const received = await readAll(client);

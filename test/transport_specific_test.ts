@@ -3,7 +3,7 @@
  * tcp_local_echo), memory names, and reusePort per runtime.
  */
 import assert from "node:assert/strict";
-import { existsSync, writeFileSync, rmSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { ListenError, memory, tcp, unix, UnsupportedError } from "../mod.ts";
 import { suite, test } from "./_harness.ts";
 import { echo, idle, roundTrip, socketPath, start } from "./_fixtures.ts";

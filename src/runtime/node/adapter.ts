@@ -87,7 +87,11 @@ function connectTcp(config: TcpConnectConfig): Promise<Socket> {
 
 function connectUnix(path: string): Promise<Socket> {
   const socket = net.connect({ path, allowHalfOpen: true });
-  return connected(socket, "connect", () => new StreamSocket(new NodeSocketChannel(socket, { local: "", remote: path })));
+  return connected(
+    socket,
+    "connect",
+    () => new StreamSocket(new NodeSocketChannel(socket, { local: "", remote: path })),
+  );
 }
 
 function connected(socket: net.Socket, event: string, wrap: () => Socket): Promise<Socket> {
