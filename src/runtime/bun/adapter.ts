@@ -1,0 +1,164 @@
+/**
+ * The Bun adapter: TCP and Unix domain sockets over Bun's native
+ * `Bun.listen` / `Bun.connect` (never `node:net`).
+ *
+ * - Every socket is opened with `allowHalfOpen: true`: without it Bun closes
+ *   a socket as soon as the peer's FIN arrives, so a server could not reply
+ *   after the client half-closed.
+ * - An undefined `host` binds `"0.0.0.0"` (IPv4 only), like the other adapters.
+ * - `backlog` is passed on, but Bun 1.4.5 ignores it: its listen(2) always
+ *   gets 512.
+ * - `reusePort` is Bun's own `Bun.listen` option (SO_REUSEPORT); Windows has
+ *   no such option, so there it is rejected with `UnsupportedError`.
+ * - Errors are Bun's own, which carry a system `code` (`"EADDRINUSE"`,
+ *   `"ECONNREFUSED"`, `"ENOENT"` for a missing socket file ...).
+ * - Bun has no hook for accept(2) failures: they never reach the acceptors.
+ *   At the descriptor limit (EMFILE) Bun 1.4.5 retries accept(2) in a busy
+ *   loop until a descriptor frees up (oven-sh/bun#32705).
+ *
+ * @module
+ */
+import { lstat, unlink } from "node:fs/promises";
+import { AcceptQueue } from "../../accept_queue.ts";
+import { ClosedError, systemErrorCode, UnsupportedError } from "../../errors.ts";
+import type { StreamSocket } from "../../stream_socket.ts";
+import type { Address, ListenSocket, Socket } from "../../transport.ts";
+import type { RuntimeAdapter, TcpConnectConfig, TcpListenConfig, UnixListenConfig } from "../adapter.ts";
+import { withSystemCode } from "./bun_errors.ts";
+import { bun, runtimeName } from "./bun_types.ts";
+import type { BunListener, BunSocketHandler, BunTcpListenOptions } from "./bun_types.ts";
+import type { BunSocketChannel, UnixEnds } from "./socket_channel.ts";
+import { connectHandlers, listenHandlers } from "./socket_handlers.ts";
+import type { PendingConnect, TcpOptions } from "./socket_handlers.ts";
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+function listenTcp(config: TcpListenConfig): Promise<ListenSocket> {
+  if (config.reusePort && process.platform === "win32") {
+    return Promise.reject(new UnsupportedError("reusePort", runtimeName, "Windows has no SO_REUSEPORT"));
+  }
+  const host = config.host ?? "0.0.0.0";
+  const tcp = { noDelay: config.noDelay, keepAlive: config.keepAlive };
+  return serve(
+    (socket) => {
+      const options: BunTcpListenOptions<BunSocketChannel> = {
+        hostname: host,
+        port: config.port,
+        backlog: config.backlog,
+        allowHalfOpen: true,
+        socket,
+      };
+      if (config.reusePort) options.reusePort = true;
+      return bun.listen(options);
+    },
+    (listener) => listenAddress(listener, host),
+    undefined,
+    tcp,
+  );
+}
+
+function listenUnix(config: UnixListenConfig): Promise<ListenSocket> {
+  const ends = { local: config.path, remote: "" };
+  return serve(
+    (socket) => bun.listen({ unix: config.path, backlog: config.backlog, allowHalfOpen: true, socket }),
+    () => ({ path: config.path }),
+    ends,
+    undefined,
+  );
+}
+
+/** Opens a Bun listener whose connections, as `StreamSocket`s, wait in an `AcceptQueue`. */
+function serve(
+  listen: (handlers: BunSocketHandler<BunSocketChannel>) => BunListener,
+  address: (listener: BunListener) => Address,
+  unix: UnixEnds | undefined,
+  tcp: TcpOptions | undefined,
+): Promise<ListenSocket> {
+  // Bun calls `open` from its event loop, so only after `to.queue` is set below.
+  const to: { queue?: AcceptQueue } = {};
+  let listener: BunListener;
+  try {
+    listener = listen(listenHandlers((socket) => to.queue!.push(socket), unix, tcp));
+  } catch (error) {
+    return Promise.reject(withSystemCode(error));
+  }
+  to.queue = new AcceptQueue(address(listener), () => stop(listener));
+  return Promise.resolve(to.queue);
+}
+
+/**
+ * Stops accepting; `false` keeps the accepted connections open (they belong
+ * to the supervisor now). Bun removes a Unix listener's socket file here.
+ */
+function stop(listener: BunListener): Promise<void> {
+  listener.stop(false);
+  return RESOLVED;
+}
+
+/** The bound address, with the real port when port 0 was asked for. */
+function listenAddress(listener: BunListener, host: string): Address {
+  const bound: { address?: string; port?: number; family?: string } = {};
+  listener.getsockname?.(bound);
+  const address = bound.address ?? host;
+  const family = bound.family ?? (address.includes(":") ? "IPv6" : "IPv4");
+  return { address, port: bound.port ?? listener.port ?? 0, family: family === "IPv6" ? "IPv6" : "IPv4" };
+}
+
+async function connectTcp(config: TcpConnectConfig): Promise<Socket> {
+  const pending: PendingConnect = {
+    socket: undefined,
+    unix: undefined,
+    tcp: { noDelay: config.noDelay, keepAlive: config.keepAlive },
+  };
+  try {
+    await bun.connect({
+      hostname: config.host,
+      port: config.port,
+      allowHalfOpen: true,
+      data: pending as unknown as BunSocketChannel,
+      socket: connectHandlers,
+    });
+  } catch (error) {
+    throw withSystemCode(error);
+  }
+  return connected(pending);
+}
+
+async function connectUnix(path: string): Promise<Socket> {
+  const pending: PendingConnect = { socket: undefined, unix: { local: "", remote: path }, tcp: undefined };
+  try {
+    await bun.connect({
+      unix: path,
+      allowHalfOpen: true,
+      data: pending as unknown as BunSocketChannel,
+      socket: connectHandlers,
+    });
+  } catch (error) {
+    throw withSystemCode(error);
+  }
+  return connected(pending);
+}
+
+/** The socket the `open` handler made (Bun runs it before `Bun.connect` resolves). */
+function connected(pending: PendingConnect): StreamSocket {
+  if (pending.socket === undefined) throw new ClosedError("the connection closed while it was being opened");
+  return pending.socket;
+}
+
+async function removeSocketFile(path: string): Promise<void> {
+  try {
+    if ((await lstat(path)).isSocket()) await unlink(path);
+  } catch (error) {
+    if (systemErrorCode(error) !== "ENOENT") throw error;
+  }
+}
+
+/** The adapter the runtime detector loads on Bun. */
+export const bunAdapter: RuntimeAdapter = {
+  name: runtimeName,
+  listenTcp,
+  connectTcp,
+  listenUnix,
+  connectUnix,
+  removeSocketFile,
+};
