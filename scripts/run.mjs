@@ -21,6 +21,8 @@ await build({
   target: "node20",
   outfile,
   logLevel: "error",
+  // package.json's sideEffects: false holds for the library, not for scripts.
+  ignoreAnnotations: true,
   banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
 });
 await import(pathToFileURL(outfile).href);
