@@ -24,6 +24,11 @@ export interface ChannelSink {
 
 /** One connected byte stream as a runtime adapter exposes it. */
 export interface ByteChannel {
+  /**
+   * Bytes the socket buffers for its reader before pausing the channel.
+   * Default 64 KiB; the memory transport lowers it to model small windows.
+   */
+  readonly readHighWaterMark?: number;
   /** Starts delivering events to `sink`. Called once, before anything else. */
   start(sink: ChannelSink): void;
   /** Stops taking bytes from the network until `resume()`. */

@@ -13,13 +13,14 @@ import type { Socket, Transport } from "./transport.ts";
  *
  * @example A protocol that reads one greeting and answers
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { Connection } from "./connection.ts";
  * async function greet(conn: Connection): Promise<void> {
  *   const socket = await conn.handshake();
  *   const name = await socket.recv(0, { timeout: 5000 });
  *   if (name !== null) await socket.send(`hello ${new TextDecoder().decode(name)}`);
  * }
- * console.assert(typeof greet === "function");
+ * assert(typeof greet === "function");
  * ```
  */
 export interface Connection<P = unknown> {

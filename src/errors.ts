@@ -10,6 +10,7 @@ export class CorralError extends Error {
   /** A stable, machine-readable identifier of the failure. */
   readonly code: string;
 
+  /** Makes an error with a stable `code`, a message and an optional cause. */
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -22,12 +23,14 @@ export class CorralError extends Error {
  *
  * @example Catching a receive timeout
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TimeoutError } from "./errors.ts";
  * const err = new TimeoutError("recv timed out after 10 ms");
- * console.assert(err.code === "ETIMEDOUT" && err instanceof Error);
+ * assert(err.code === "ETIMEDOUT" && err instanceof Error);
  * ```
  */
 export class TimeoutError extends CorralError {
+  /** Code `"ETIMEDOUT"`. */
   constructor(message: string, options?: { cause?: unknown }) {
     super("ETIMEDOUT", message, options);
   }
@@ -42,12 +45,14 @@ export class TimeoutError extends CorralError {
  *
  * @example Telling a reset from a local close
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ClosedError } from "./errors.ts";
  * const err = new ClosedError("peer reset the connection", "ECONNRESET");
- * console.assert(err.code === "ECONNRESET");
+ * assert(err.code === "ECONNRESET");
  * ```
  */
 export class ClosedError extends CorralError {
+  /** `code` defaults to `"ECLOSED"` (closed on this side). */
   constructor(message: string, code = "ECLOSED", options?: { cause?: unknown }) {
     super(code, message, options);
   }
@@ -58,11 +63,13 @@ export class ClosedError extends CorralError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { HandshakeError } from "./errors.ts";
- * console.assert(new HandshakeError("bad hello").code === "EHANDSHAKE");
+ * assert(new HandshakeError("bad hello").code === "EHANDSHAKE");
  * ```
  */
 export class HandshakeError extends CorralError {
+  /** Code `"EHANDSHAKE"`. */
   constructor(message: string, options?: { cause?: unknown }) {
     super("EHANDSHAKE", message, options);
   }
@@ -74,8 +81,9 @@ export class HandshakeError extends CorralError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProxyHeaderError } from "./errors.ts";
- * console.assert(new ProxyHeaderError("EPROXY_SIGNATURE", "no signature").code === "EPROXY_SIGNATURE");
+ * assert(new ProxyHeaderError("EPROXY_SIGNATURE", "no signature").code === "EPROXY_SIGNATURE");
  * ```
  */
 export class ProxyHeaderError extends CorralError {}
@@ -86,9 +94,10 @@ export class ProxyHeaderError extends CorralError {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { UnsupportedError } from "./errors.ts";
  * const err = new UnsupportedError("reusePort", "node 20");
- * console.assert(err.code === "EUNSUPPORTED" && err.option === "reusePort");
+ * assert(err.code === "EUNSUPPORTED" && err.option === "reusePort");
  * ```
  */
 export class UnsupportedError extends CorralError {
@@ -97,6 +106,7 @@ export class UnsupportedError extends CorralError {
   /** The runtime that lacks it, such as `"deno"` or `"node 20"`. */
   readonly runtime: string;
 
+  /** Names the option, the runtime, and optionally what would make it work. */
   constructor(option: string, runtime: string, detail = "") {
     super("EUNSUPPORTED", `${option} is not supported on ${runtime}${detail ? `: ${detail}` : ""}`);
     this.option = option;
@@ -111,8 +121,9 @@ export class UnsupportedError extends CorralError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ListenError } from "./errors.ts";
- * console.assert(new ListenError("EADDRINUSE", "port 80 is taken").code === "EADDRINUSE");
+ * assert(new ListenError("EADDRINUSE", "port 80 is taken").code === "EADDRINUSE");
  * ```
  */
 export class ListenError extends CorralError {}

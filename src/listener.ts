@@ -62,12 +62,13 @@ let nextRef = 1;
  *
  * @example Suspend, change the port, resume
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listen, tcp } from "../mod.ts";
  * const listener = await listen({ transport: tcp({ host: "127.0.0.1" }), protocol: () => {} });
  * await listener.suspend();
  * listener.setTransportOptions({ port: 0 });
  * await listener.resume();
- * console.assert(listener.status === "running");
+ * assert(listener.status === "running");
  * await listener.stop();
  * ```
  */
@@ -325,6 +326,7 @@ function pin(transport: Transport, address: Address): Transport {
  *
  * @example An echo server
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listen, tcp } from "../mod.ts";
  * const listener = await listen({
  *   ref: "doc-echo",
@@ -334,7 +336,7 @@ function pin(transport: Transport, address: Address): Transport {
  *     for await (const chunk of socket) await socket.send(chunk);
  *   },
  * });
- * console.assert(listener.status === "running" && listener.port! > 0);
+ * assert(listener.status === "running" && listener.port! > 0);
  * await listener.stop();
  * ```
  */

@@ -25,11 +25,12 @@ export function forgetListener(ref: string, listener: Listener<unknown>): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getListener, listen, memory } from "../mod.ts";
  * const listener = await listen({ ref: "doc-lookup", transport: memory(), protocol: () => {} });
- * console.assert(getListener("doc-lookup") === listener);
+ * assert(getListener("doc-lookup") === listener);
  * await listener.stop();
- * console.assert(getListener("doc-lookup") === undefined);
+ * assert(getListener("doc-lookup") === undefined);
  * ```
  */
 export function getListener(ref: string): Listener<unknown> | undefined {
@@ -41,8 +42,9 @@ export function getListener(ref: string): Listener<unknown> | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listeners } from "../mod.ts";
- * console.assert(Array.isArray(listeners()));
+ * assert(Array.isArray(listeners()));
  * ```
  */
 export function listeners(): Listener<unknown>[] {
@@ -54,9 +56,10 @@ export function listeners(): Listener<unknown>[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { info, listen, memory } from "../mod.ts";
  * const listener = await listen({ ref: "doc-info", transport: memory(), protocol: () => {} });
- * console.assert(info().some((entry) => entry.ref === "doc-info"));
+ * assert(info().some((entry) => entry.ref === "doc-info"));
  * await listener.stop();
  * ```
  */
@@ -70,8 +73,9 @@ export function info(): ListenerInfo[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stopListener } from "../mod.ts";
- * console.assert((await stopListener("no-such-listener")) === false);
+ * assert((await stopListener("no-such-listener")) === false);
  * ```
  */
 export function stopListener(ref: string): Promise<boolean> {

@@ -46,6 +46,7 @@ export class StreamSocket implements Socket, ChannelSink {
   readonly closed: Promise<void>;
 
   #channel: ByteChannel;
+  #highWaterMark: number;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
   #paused = false;
@@ -63,6 +64,7 @@ export class StreamSocket implements Socket, ChannelSink {
 
   constructor(channel: ByteChannel, init: StreamSocketInit = {}) {
     this.#channel = channel;
+    this.#highWaterMark = channel.readHighWaterMark ?? READ_HIGH_WATER_MARK;
     this.secure = init.secure ?? false;
     this.tls = init.tls;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
@@ -83,7 +85,7 @@ export class StreamSocket implements Socket, ChannelSink {
     if (waiter !== undefined) {
       // A waiter that wants more than the buffer limit keeps the bytes coming.
       if (this.#buffered >= waiter.length) this.#settle(waiter, this.#take(waiter.length));
-    } else if (this.#buffered >= READ_HIGH_WATER_MARK && !this.#paused) {
+    } else if (this.#buffered >= this.#highWaterMark && !this.#paused) {
       this.#paused = true;
       this.#channel.pause();
     }
@@ -298,7 +300,7 @@ export class StreamSocket implements Socket, ChannelSink {
       }
     }
     this.#buffered -= out.length;
-    if (this.#paused && this.#buffered < READ_HIGH_WATER_MARK) {
+    if (this.#paused && this.#buffered < this.#highWaterMark) {
       this.#paused = false;
       this.#channel.resume();
     }

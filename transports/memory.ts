@@ -43,6 +43,7 @@ const DEFAULT_WINDOW = 64 * 1024;
  *
  * @example A protocol tested without a port
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listen, memory } from "../mod.ts";
  * const listener = await listen({
  *   transport: memory({ name: "doc-echo" }),
@@ -53,7 +54,7 @@ const DEFAULT_WINDOW = 64 * 1024;
  * });
  * const client = await memory().connect({ name: "doc-echo" });
  * await client.send("ping");
- * console.assert(new TextDecoder().decode((await client.recv(4))!) === "ping");
+ * assert(new TextDecoder().decode((await client.recv(4))!) === "ping");
  * await client.close();
  * await listener.stop();
  * ```

@@ -48,6 +48,7 @@ const CONNECT_KEYS = ["host", "port", "noDelay", "keepAlive"] as const;
  *
  * @example An echo listener on a free port, and a client
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listen, tcp } from "../mod.ts";
  * const listener = await listen({
  *   transport: tcp({ host: "127.0.0.1", port: 0 }),
@@ -58,7 +59,7 @@ const CONNECT_KEYS = ["host", "port", "noDelay", "keepAlive"] as const;
  * });
  * const client = await tcp().connect({ port: listener.port! });
  * await client.send("hi");
- * console.assert(new TextDecoder().decode((await client.recv(2))!) === "hi");
+ * assert(new TextDecoder().decode((await client.recv(2))!) === "hi");
  * await client.close();
  * await listener.stop();
  * ```

@@ -31,6 +31,7 @@ export type UnixTransport = Transport<UnixOptions, UnixConnectOptions>;
  *
  * @example Echo over a socket file
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listen, unix } from "../mod.ts";
  * const path = `/tmp/corral-doc-${Date.now()}.sock`;
  * const listener = await listen({
@@ -42,7 +43,7 @@ export type UnixTransport = Transport<UnixOptions, UnixConnectOptions>;
  * });
  * const client = await unix().connect({ path });
  * await client.send("hi");
- * console.assert((await client.recv(2))!.length === 2);
+ * assert((await client.recv(2))!.length === 2);
  * await client.close();
  * await listener.stop();
  * ```
