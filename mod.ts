@@ -53,5 +53,15 @@ export { tcp } from "./transports/tcp.ts";
 export type { TcpConnectOptions, TcpOptions, TcpTransport } from "./transports/tcp.ts";
 export { unix } from "./transports/unix.ts";
 export type { UnixConnectOptions, UnixOptions, UnixTransport } from "./transports/unix.ts";
-export { memory } from "./transports/memory.ts";
-export type { MemoryConnectOptions, MemoryOptions, MemoryTransport } from "./transports/memory.ts";
+export { memory, VirtualClock } from "./transports/memory.ts";
+export type {
+  FaultAmount,
+  MemoryConnectOptions,
+  MemoryFaultOptions,
+  MemoryOptions,
+  MemoryTransport,
+  Scheduler,
+  VirtualClockOptions,
+} from "./transports/memory.ts";
+export { testProtocol, TestProtocolError } from "./src/test_protocol.ts";
+export type { TestProtocolContext, TestProtocolOptions } from "./src/test_protocol.ts";

@@ -3,15 +3,24 @@
  * its peer wrote but it has not taken yet; a writer whose peer's inbox holds
  * a window's worth is told to wait, exactly as a full TCP window would.
  *
+ * With fault options set, each direction's bytes travel through a
+ * `FaultyWire` (fragmented, coalesced, delayed) and bytes in flight count
+ * against the window too. Without them nothing of that exists: a write goes
+ * straight to the peer, with one copy and no timer.
+ *
  * @module
  */
 import type { ByteChannel, ChannelSink } from "../src/byte_channel.ts";
 import type { Address } from "../src/transport.ts";
+import type { ConnectionFaults } from "./_memory_faults.ts";
+import type { FaultyWire, WireReceiver } from "./_memory_wire.ts";
 
 /** One end of an in-memory connection. */
 export class MemoryChannel implements ByteChannel {
   readonly localAddress: Address;
   readonly remoteAddress: Address;
+  /** The socket buffers about one window before pausing, so a small window is felt end to end. */
+  readonly readHighWaterMark: number;
   #peer!: MemoryChannel;
   #window: number;
   #sink: ChannelSink | undefined;
@@ -24,19 +33,37 @@ export class MemoryChannel implements ByteChannel {
   #writeEnded = false;
   #closed = false;
   #peerWaitsForDrain = false;
+  // Only with fault options: what both ends share, and this end's outgoing bytes in flight.
+  #faults: ConnectionFaults | undefined;
+  #outgoing: FaultyWire | undefined;
+  #writeRefused = false; // halfClose: false closed this sending side when the peer half-closed
 
   private constructor(local: Address, remote: Address, window: number) {
     this.localAddress = local;
     this.remoteAddress = remote;
     this.#window = window;
+    this.readHighWaterMark = window;
   }
 
-  /** Makes a connected pair: `[client, server]`, each with its own receive window. */
-  static pair(name: string, clientWindow: number, serverWindow: number): [MemoryChannel, MemoryChannel] {
+  /**
+   * Makes a connected pair: `[client, server]`, each with its own receive
+   * window, and with `faults` on both directions when given.
+   */
+  static pair(
+    name: string,
+    clientWindow: number,
+    serverWindow: number,
+    faults?: ConnectionFaults,
+  ): [MemoryChannel, MemoryChannel] {
     const client = new MemoryChannel({ name: "" }, { name }, clientWindow);
     const server = new MemoryChannel({ name }, { name: "" }, serverWindow);
     client.#peer = server;
     server.#peer = client;
+    if (faults !== undefined) {
+      client.#faults = server.#faults = faults;
+      client.#outgoing = faults.wire(0, server.#wireReceiver());
+      server.#outgoing = faults.wire(1, client.#wireReceiver());
+    }
     return [client, server];
   }
 
@@ -56,11 +83,17 @@ export class MemoryChannel implements ByteChannel {
 
   write(chunk: Uint8Array): boolean {
     const peer = this.#peer;
-    if (this.#closed || this.#writeEnded) return true;
+    if (this.#closed) return true;
+    if (this.#writeEnded) {
+      if (this.#writeRefused) this.#reset("EPIPE", "the connection was closed: half-close is off (halfClose: false)");
+      return true;
+    }
     if (peer.#closed) {
       this.#reset("EPIPE", "the peer closed the connection");
       return true;
     }
+    const wire = this.#outgoing;
+    if (wire !== undefined) return this.#writeThrough(wire, chunk);
     // A copy, as a kernel makes one: the writer may reuse its buffer.
     peer.#receive(chunk.slice());
     if (peer.#inboxBytes < peer.#window) return true;
@@ -71,6 +104,10 @@ export class MemoryChannel implements ByteChannel {
   end(): void {
     if (this.#writeEnded) return;
     this.#writeEnded = true;
+    if (this.#outgoing !== undefined) {
+      this.#outgoing.end();
+      return;
+    }
     const peer = this.#peer;
     peer.#inboxEnded = true;
     peer.#flush();
@@ -81,15 +118,27 @@ export class MemoryChannel implements ByteChannel {
     this.end();
     this.#closed = true;
     // Bytes the peer sent that nobody will read: TCP answers with a reset.
-    const peerLosesData = this.#inboxBytes > 0 || this.#peerWaitsForDrain;
+    const incoming = this.#peer.#outgoing;
+    const peerLosesData = this.#inboxBytes > 0 || this.#peerWaitsForDrain ||
+      (incoming !== undefined && incoming.inFlight > 0);
     this.#inbox = [];
     this.#inboxBytes = 0;
     if (peerLosesData) this.#peer.#reset("ECONNRESET", "the peer closed with unread data");
+    else if (this.#peer.#closed) {
+      // Both ends are closed: whatever is still in flight has no reader, and no timer should outlive it.
+      this.#outgoing?.stop();
+      incoming?.stop();
+    }
     const sink = this.#sink;
     queueMicrotask(() => sink?.onClose());
   }
 
   destroy(): void {
+    // An abortive close drops bytes still in flight, and the peer learns it by a reset.
+    if (!this.#closed && this.#outgoing !== undefined && this.#outgoing.inFlight > 0) {
+      this.#outgoing.stop();
+      this.#peer.#reset("ECONNRESET", "the peer destroyed the connection with bytes in flight");
+    }
     this.close();
   }
 
@@ -119,23 +168,73 @@ export class MemoryChannel implements ByteChannel {
       sink.onData(chunk);
     }
     this.#flushing = false;
-    if (this.#peerWaitsForDrain && this.#inboxBytes < this.#window) {
-      this.#peerWaitsForDrain = false;
-      this.#peer.#sink?.onDrain();
-    }
+    this.#drainPeer();
     if (this.#inboxEnded && this.#inbox.length === 0 && !this.#endDelivered) {
       this.#endDelivered = true;
       sink.onEnd();
     }
   }
 
-  #reset(code: string, message: string): void {
+  /** Tells a writer waiting for room that there is some: the inbox and the bytes in flight are under the window. */
+  #drainPeer(): void {
+    if (!this.#peerWaitsForDrain) return;
+    const inFlight = this.#peer.#outgoing?.inFlight ?? 0;
+    if (this.#inboxBytes + inFlight >= this.#window) return;
+    this.#peerWaitsForDrain = false;
+    this.#peer.#sink?.onDrain();
+  }
+
+  #writeThrough(wire: FaultyWire, chunk: Uint8Array): boolean {
+    const peer = this.#peer;
+    wire.write(chunk.slice());
+    if (this.#closed) return true; // the write reached the reset point
+    if (wire.inFlight + peer.#inboxBytes < peer.#window) return true;
+    peer.#peerWaitsForDrain = true;
+    return false;
+  }
+
+  /** How the peer's outgoing wire delivers into this end. */
+  #wireReceiver(): WireReceiver {
+    return {
+      receive: (piece) => {
+        if (this.#closed) {
+          // Bytes for a socket that closed: TCP answers with a reset.
+          this.#peer.#reset("ECONNRESET", "the peer closed with unread data");
+          return false;
+        }
+        const faults = this.#faults!;
+        const allowed = faults.admit(piece.length);
+        if (allowed > 0) this.#receive(allowed === piece.length ? piece : piece.subarray(0, allowed));
+        if (!faults.resetDue) return true;
+        const error = faults.resetError();
+        this.#reset("ECONNRESET", error.message, error);
+        this.#peer.#reset("ECONNRESET", error.message, error);
+        return false;
+      },
+      receiveEnd: () => {
+        if (this.#closed) return;
+        this.#inboxEnded = true;
+        this.#flush();
+        // A network without half-close turns the peer's FIN into a full close.
+        if (!this.#faults!.halfClose && !this.#writeEnded) {
+          this.end();
+          this.#writeRefused = true;
+        }
+      },
+      settled: () => this.#drainPeer(),
+    };
+  }
+
+  #reset(code: string, message: string, cause?: Error): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#inbox = [];
     this.#inboxBytes = 0;
+    // A reset connection carries nothing more either way.
+    this.#outgoing?.stop();
+    this.#peer.#outgoing?.stop();
     const sink = this.#sink;
-    const error = Object.assign(new Error(message), { code });
+    const error = cause ?? Object.assign(new Error(message), { code });
     queueMicrotask(() => {
       sink?.onError(error);
       sink?.onClose();

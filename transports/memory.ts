@@ -4,6 +4,10 @@
  * backpressure, half-close, resets) without opening a port. For testing
  * protocols; the tcp and tls code is tested over real sockets.
  *
+ * Real networks split, merge, delay and reset; the fault options make the
+ * memory transport do the same, deterministically from a `seed`, so a
+ * protocol is tested against what it will meet and a failure replays.
+ *
  * @module
  */
 import { AcceptQueue } from "../src/accept_queue.ts";
@@ -11,21 +15,37 @@ import { ClosedError, ListenError } from "../src/errors.ts";
 import { integerOption, rejectUnknownOptions, stringOption } from "../src/options.ts";
 import type { ListenSocket, Socket, Transport } from "../src/transport.ts";
 import { MemoryChannel } from "./_memory_channel.ts";
+import {
+  checkFaultOptions,
+  FAULT_OPTIONS,
+  type MemoryFaultOptions,
+  planConnection,
+  withSeed,
+} from "./_memory_faults.ts";
 import { StreamSocket } from "../src/stream_socket.ts";
 
-/** Listen options of {@linkcode memory}. */
-export interface MemoryOptions {
+export type { FaultAmount, MemoryFaultOptions } from "./_memory_faults.ts";
+export { type Scheduler, VirtualClock, type VirtualClockOptions } from "./_memory_scheduler.ts";
+
+/**
+ * Listen options of {@linkcode memory}. The fault options apply to every
+ * connection the listener accepts, in both directions.
+ */
+export interface MemoryOptions extends MemoryFaultOptions {
   /** The name to listen under; a free one is made up when omitted (see `listener.address`). */
   name?: string;
-  /** Bytes a receiver buffers before the sender must wait. Default 65536. */
+  /** Bytes each end buffers for its reader before the sender must wait (the receive window). Default 65536. */
   window?: number;
 }
 
-/** Options of `memory().connect()`. */
-export interface MemoryConnectOptions {
+/**
+ * Options of `memory().connect()`. Fault options and `window` given here
+ * override the listener's, key by key, for this one connection.
+ */
+export interface MemoryConnectOptions extends MemoryFaultOptions {
   /** The name a memory listener registered. */
   name: string;
-  /** Bytes a receiver buffers before the sender must wait. Default 65536. */
+  /** Bytes each end buffers for its reader before the sender must wait (the receive window). Default: the listener's. */
   window?: number;
 }
 
@@ -35,6 +55,14 @@ export type MemoryTransport = Transport<MemoryOptions, MemoryConnectOptions>;
 /** Listening names in this process (Netty's LocalAddress registry). */
 const listeners = new Map<string, AcceptQueue>();
 let nextName = 1;
+
+/** What connect() needs from the listener it reaches: its options, and how many connections it had. */
+interface ListenerSide {
+  options: Readonly<MemoryOptions>;
+  connections: number;
+}
+
+const listenerSides = new WeakMap<AcceptQueue, ListenerSide>();
 
 const DEFAULT_WINDOW = 64 * 1024;
 
@@ -58,16 +86,37 @@ const DEFAULT_WINDOW = 64 * 1024;
  * await client.close();
  * await listener.stop();
  * ```
+ *
+ * @example Every write split into 1 to 3 byte reads, replayable by seed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listen, memory } from "../mod.ts";
+ * const sizes: number[] = [];
+ * const listener = await listen({
+ *   transport: memory({ seed: 7, fragment: { max: 3 } }),
+ *   protocol: async (conn) => {
+ *     const socket = await conn.handshake();
+ *     for await (const chunk of socket) sizes.push(chunk.length);
+ *   },
+ * });
+ * const client = await memory().connect({ name: (listener.address as { name: string }).name });
+ * await client.send("hello, world");
+ * await client.close();
+ * await listener.stop();
+ * assert(sizes.length > 4 && sizes.every((size) => size >= 1 && size <= 3));
+ * assert(sizes.reduce((a, b) => a + b) === 12);
+ * ```
  */
 export function memory(options: MemoryOptions = {}): MemoryTransport {
   return new MemoryTransportImpl(checkOptions(options));
 }
 
 function checkOptions(options: MemoryOptions): Readonly<MemoryOptions> {
-  rejectUnknownOptions("memory()", options, ["name", "window"]);
+  rejectUnknownOptions("memory()", options, ["name", "window", ...FAULT_OPTIONS]);
   stringOption("memory() option name", options.name);
   integerOption("memory() option window", options.window, 1, 2 ** 31, DEFAULT_WINDOW);
-  return Object.freeze({ ...options });
+  checkFaultOptions("memory()", options);
+  return Object.freeze(withSeed({ ...options }));
 }
 
 class MemoryTransportImpl implements MemoryTransport {
@@ -96,21 +145,25 @@ class MemoryTransportImpl implements MemoryTransport {
       return Promise.resolve();
     });
     listeners.set(name, queue);
-    serverWindows.set(queue, this.options.window ?? DEFAULT_WINDOW);
+    listenerSides.set(queue, { options: this.options, connections: 0 });
     return Promise.resolve(queue);
   }
 
   connect(options: MemoryConnectOptions): Promise<Socket> {
     try {
-      rejectUnknownOptions("memory().connect()", options, ["name", "window"]);
+      rejectUnknownOptions("memory().connect()", options, ["name", "window", ...FAULT_OPTIONS]);
       const name = stringOption("memory().connect() option name", options.name);
       if (name === undefined) throw new TypeError("memory().connect() option name is required");
-      const window = integerOption("memory().connect() option window", options.window, 1, 2 ** 31, DEFAULT_WINDOW);
+      integerOption("memory().connect() option window", options.window, 1, 2 ** 31, DEFAULT_WINDOW);
+      checkFaultOptions("memory().connect()", options);
       const queue = listeners.get(name);
-      if (queue === undefined || queue.isClosed) {
+      const side = queue === undefined ? undefined : listenerSides.get(queue);
+      if (queue === undefined || queue.isClosed || side === undefined) {
         throw new ClosedError(`cannot connect to memory ${name}: nothing listens there`, "ECONNREFUSED");
       }
-      const [client, server] = MemoryChannel.pair(name, window, serverWindows.get(queue) ?? DEFAULT_WINDOW);
+      const window = options.window ?? side.options.window ?? DEFAULT_WINDOW;
+      const faults = planConnection(side.options, options, side.connections++);
+      const [client, server] = MemoryChannel.pair(name, window, window, faults);
       queue.push(new StreamSocket(server));
       return Promise.resolve(new StreamSocket(client));
     } catch (error) {
@@ -122,6 +175,3 @@ class MemoryTransportImpl implements MemoryTransport {
     return Promise.resolve(socket);
   }
 }
-
-/** The receive window each memory listener gives its accepted sockets. */
-const serverWindows = new WeakMap<AcceptQueue, number>();
