@@ -4,7 +4,7 @@
  *
  * A listener owns listen sockets, a pool of acceptors and a connection
  * supervisor; it runs your protocol function once per connection over a
- * transport you choose per listener: `tcp`, `unix` or the in-process `memory`.
+ * transport you choose per listener: `tcp`, `tls`, `unix` or the in-process `memory`.
  *
  * @example An echo server
  * ```ts
@@ -51,6 +51,17 @@ export {
 } from "./src/errors.ts";
 export { tcp } from "./transports/tcp.ts";
 export type { TcpConnectOptions, TcpOptions, TcpTransport } from "./transports/tcp.ts";
+export { tls } from "./transports/tls.ts";
+export type {
+  TlsCertificate,
+  TlsClientUpgradeOptions,
+  TlsConnectOptions,
+  TlsOptions,
+  TlsServerUpgradeOptions,
+  TlsSniCallback,
+  TlsTransport,
+  TlsUpgradeOptions,
+} from "./transports/tls.ts";
 export { unix } from "./transports/unix.ts";
 export type { UnixConnectOptions, UnixOptions, UnixTransport } from "./transports/unix.ts";
 export { memory, VirtualClock } from "./transports/memory.ts";

@@ -22,6 +22,8 @@ import {
 /** One transport as the conformance suite uses it. */
 export interface TransportFixture {
   name: string;
+  /** Whether its sockets are encrypted (default false). */
+  secure?: boolean;
   /** A fresh listen transport (a free port, path or name). */
   make(): Transport;
   /** Connects a client to a listener made with `make()`. */

@@ -18,12 +18,13 @@
  *
  * @module
  */
-import { lstat, unlink } from "node:fs/promises";
+import { lstat, readFile, unlink } from "node:fs/promises";
 import { AcceptQueue } from "../../accept_queue.ts";
 import { ClosedError, systemErrorCode, UnsupportedError } from "../../errors.ts";
 import type { StreamSocket } from "../../stream_socket.ts";
 import type { Address, ListenSocket, Socket } from "../../transport.ts";
 import type { RuntimeAdapter, TcpConnectConfig, TcpListenConfig, UnixListenConfig } from "../adapter.ts";
+import type { TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
 import { withSystemCode } from "./bun_errors.ts";
 import { bun, runtimeName } from "./bun_types.ts";
 import type { BunListener, BunSocketHandler, BunTcpListenOptions } from "./bun_types.ts";
@@ -153,6 +154,16 @@ async function removeSocketFile(path: string): Promise<void> {
   }
 }
 
+function readTextFile(path: string): Promise<string> {
+  return readFile(path, "utf8");
+}
+
+// TLS code is loaded on first use. STARTTLS runs Bun's node:tls (see tls_upgrade.ts).
+const listenTls = (config: TlsListenConfig) => import("./tls_sockets.ts").then((m) => m.listenTls(config));
+const connectTls = (config: TlsConnectConfig) => import("./tls_sockets.ts").then((m) => m.connectTls(config));
+const upgradeTls = (socket: Socket, config: TlsUpgradeConfig) =>
+  import("../node/tls_upgrade.ts").then((m) => m.upgradeTls(socket, config));
+
 /** The adapter the runtime detector loads on Bun. */
 export const bunAdapter: RuntimeAdapter = {
   name: runtimeName,
@@ -161,4 +172,8 @@ export const bunAdapter: RuntimeAdapter = {
   listenUnix,
   connectUnix,
   removeSocketFile,
+  readTextFile,
+  listenTls,
+  connectTls,
+  upgradeTls,
 };

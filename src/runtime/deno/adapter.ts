@@ -16,6 +16,7 @@
  * @module
  */
 import type { RuntimeAdapter, TcpConnectConfig, TcpListenConfig, UnixListenConfig } from "../adapter.ts";
+import type { TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
 import { systemErrorCode, UnsupportedError } from "../../errors.ts";
 import { StreamSocket } from "../../stream_socket.ts";
 import type { ListenSocket, Socket } from "../../transport.ts";
@@ -24,6 +25,7 @@ import { withSystemCode } from "./deno_errors.ts";
 import { deno } from "./deno_types.ts";
 import type { DenoConn, DenoTcpConn, DenoTcpListenOptions } from "./deno_types.ts";
 import { DenoListenSocket } from "./listen_socket.ts";
+import { denoTls } from "./tls_types.ts";
 
 const name = `deno ${deno.version.deno}`;
 
@@ -105,6 +107,16 @@ async function removeSocketFile(path: string): Promise<void> {
   }
 }
 
+function readTextFile(path: string): Promise<string> {
+  return denoTls.readTextFile(path);
+}
+
+// TLS code is loaded on first use. STARTTLS runs Deno's node:tls (see tls_upgrade.ts).
+const listenTls = (config: TlsListenConfig) => import("./tls_sockets.ts").then((m) => m.listenTls(config));
+const connectTls = (config: TlsConnectConfig) => import("./tls_sockets.ts").then((m) => m.connectTls(config));
+const upgradeTls = (socket: Socket, config: TlsUpgradeConfig) =>
+  import("../node/tls_upgrade.ts").then((m) => m.upgradeTls(socket, config));
+
 /** The {@linkcode RuntimeAdapter} for Deno. */
 export const denoAdapter: RuntimeAdapter = {
   name,
@@ -113,4 +125,8 @@ export const denoAdapter: RuntimeAdapter = {
   listenUnix,
   connectUnix,
   removeSocketFile,
+  readTextFile,
+  listenTls,
+  connectTls,
+  upgradeTls,
 };

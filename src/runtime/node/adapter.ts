@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { lstat, unlink } from "node:fs/promises";
+import { lstat, readFile, unlink } from "node:fs/promises";
 import * as net from "node:net";
 import { AcceptQueue } from "../../accept_queue.ts";
 import { UnsupportedError } from "../../errors.ts";
@@ -12,6 +12,7 @@ import { StreamSocket } from "../../stream_socket.ts";
 import type { Address, ListenSocket, Socket } from "../../transport.ts";
 import type { RuntimeAdapter, TcpConnectConfig, TcpListenConfig, UnixListenConfig } from "../adapter.ts";
 import { NodeSocketChannel } from "./socket_channel.ts";
+import type { TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
 
 const name = `node ${process.versions.node}`;
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
@@ -113,5 +114,26 @@ async function removeSocketFile(path: string): Promise<void> {
   }
 }
 
+function readTextFile(path: string): Promise<string> {
+  return readFile(path, "utf8");
+}
+
+// node:tls is loaded on first use: a plain TCP server never pays for it.
+const listenTls = (config: TlsListenConfig) => import("./tls_sockets.ts").then((m) => m.listenTls(config));
+const connectTls = (config: TlsConnectConfig) => import("./tls_sockets.ts").then((m) => m.connectTls(config));
+const upgradeTls = (socket: Socket, config: TlsUpgradeConfig) =>
+  import("./tls_upgrade.ts").then((m) => m.upgradeTls(socket, config));
+
 /** The adapter the runtime detector loads on Node.js. */
-export const nodeAdapter: RuntimeAdapter = { name, listenTcp, connectTcp, listenUnix, connectUnix, removeSocketFile };
+export const nodeAdapter: RuntimeAdapter = {
+  name,
+  listenTcp,
+  connectTcp,
+  listenUnix,
+  connectUnix,
+  removeSocketFile,
+  readTextFile,
+  listenTls,
+  connectTls,
+  upgradeTls,
+};

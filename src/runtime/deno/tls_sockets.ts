@@ -1,0 +1,222 @@
+/**
+ * TLS on Deno: `Deno.listenTls` for servers, `Deno.connectTls` /
+ * `Deno.startTls` for clients.
+ *
+ * Deno accepts a TLS connection without running its handshake; the
+ * handshake runs at `conn.handshake()`, which Corral calls when the
+ * protocol calls `conn.handshake()`. Like `DenoListenSocket`, accepts are
+ * serialized (Deno allows one pending `accept()` per listener) and pulled
+ * only while an acceptor waits.
+ *
+ * What Deno's TLS API cannot do is refused with `UnsupportedError`:
+ * server-side SNI (one certificate per listener), asking clients for
+ * certificates, TLS 1.3 as a minimum, turning certificate verification off
+ * on a client, and a client certificate together with a server name other
+ * than the host. Deno reports only the ALPN protocol of a handshake, so
+ * `socket.tls` has no protocol version, cipher, server name (on the server)
+ * or peer certificate. A `TlsConn` has no socket options: `keepAlive` on a
+ * listener is refused, and `noDelay` (on by default) cannot be applied, so
+ * accepted TLS connections keep Nagle's algorithm.
+ *
+ * @module
+ */
+import { ClosedError, UnsupportedError } from "../../errors.ts";
+import { StreamSocket } from "../../stream_socket.ts";
+import type { Address, ListenSocket, Socket } from "../../transport.ts";
+import type { TlsConnectConfig, TlsListenConfig } from "../adapter.ts";
+import { PendingTls } from "../tls_pending_socket.ts";
+import { ConnChannel } from "./conn_channel.ts";
+import { withSystemCode } from "./deno_errors.ts";
+import type { DenoListener } from "./deno_types.ts";
+import { toAddress } from "./net_address.ts";
+import { type DenoListenTlsOptions, denoTls, type DenoTlsConn } from "./tls_types.ts";
+
+const runtime = `deno ${denoTls.version.deno}`;
+
+/** Opens `Deno.listenTls`; throws `UnsupportedError` for what it cannot do. */
+export function listenTls(config: TlsListenConfig): Promise<ListenSocket> {
+  try {
+    const tls = config.tls;
+    if (tls.selectKeyPair !== undefined) {
+      throw new UnsupportedError("sni", runtime, "Deno.listenTls serves one certificate and has no SNI hook");
+    }
+    if (tls.requestCert) {
+      throw new UnsupportedError("requestCert", runtime, "Deno.listenTls cannot ask clients for a certificate");
+    }
+    if (tls.minVersion !== "TLSv1.2") {
+      throw new UnsupportedError("minVersion", runtime, "Deno.listenTls always accepts TLS 1.2 and 1.3");
+    }
+    if (config.keepAlive) {
+      throw new UnsupportedError("keepAlive", runtime, "the connections of Deno.listenTls have no socket options");
+    }
+    const options: DenoListenTlsOptions = {
+      transport: "tcp",
+      hostname: config.host ?? "0.0.0.0",
+      port: config.port,
+      tcpBacklog: config.backlog,
+      cert: tls.keyPair!.cert,
+      key: tls.keyPair!.key,
+    };
+    if (tls.alpnProtocols !== undefined) options.alpnProtocols = tls.alpnProtocols;
+    if (config.reusePort) {
+      if (denoTls.build.os !== "linux") {
+        throw new UnsupportedError("reusePort", runtime, `Deno supports SO_REUSEPORT on Linux only`);
+      }
+      if (typeof denoTls.listenDatagram !== "function") {
+        throw new UnsupportedError("reusePort", runtime, "run Deno with --unstable-net");
+      }
+      options.reusePort = true;
+    }
+    return Promise.resolve(new DenoTlsListenSocket(denoTls.listenTls(options)));
+  } catch (error) {
+    return Promise.reject(withSystemCode(error));
+  }
+}
+
+/** Connects; resolves once the handshake verified the server. */
+export async function connectTls(config: TlsConnectConfig): Promise<Socket> {
+  const tls = config.tls;
+  if (!tls.rejectUnauthorized) {
+    throw new UnsupportedError(
+      "rejectUnauthorized",
+      runtime,
+      "Deno always verifies the server certificate (only its --unsafely-ignore-certificate-errors flag stops that)",
+    );
+  }
+  if (tls.minVersion !== "TLSv1.2") {
+    throw new UnsupportedError("minVersion", runtime, "Deno's TLS client always accepts TLS 1.2 and 1.3");
+  }
+  const serverName = tls.serverName ?? config.host;
+  let conn: DenoTlsConn;
+  try {
+    if (tls.keyPair !== undefined) {
+      // Only Deno.connectTls sends a client certificate, and it verifies the host it connects to.
+      if (serverName !== config.host) {
+        throw new UnsupportedError(
+          "serverName",
+          runtime,
+          "with a client certificate Deno can only verify the host it connects to",
+        );
+      }
+      conn = await denoTls.connectTls({
+        hostname: config.host,
+        port: config.port,
+        caCerts: tls.ca,
+        alpnProtocols: tls.alpnProtocols,
+        cert: tls.keyPair.cert,
+        key: tls.keyPair.key,
+      });
+    } else {
+      // TCP first, so the socket options apply and the name to verify can differ from the host.
+      const tcp = await denoTls.connect({ hostname: config.host, port: config.port });
+      tcp.setNoDelay(config.noDelay);
+      if (config.keepAlive) tcp.setKeepAlive(true);
+      conn = await denoTls.startTls(tcp, { hostname: serverName, caCerts: tls.ca, alpnProtocols: tls.alpnProtocols });
+    }
+  } catch (error) {
+    throw withSystemCode(error);
+  }
+  return await secured(conn, isAddress(serverName) ? undefined : serverName);
+}
+
+/** Runs the handshake and wraps the connection; closes it when the handshake fails. */
+async function secured(conn: DenoTlsConn, serverName: string | undefined): Promise<Socket> {
+  let alpn: string | null;
+  try {
+    alpn = (await conn.handshake()).alpnProtocol;
+  } catch (error) {
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+    throw withSystemCode(error);
+  }
+  return new StreamSocket(new ConnChannel(conn, false), {
+    secure: true,
+    tls: { alpnProtocol: alpn ?? undefined, serverName },
+  });
+}
+
+function isAddress(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(":");
+}
+
+interface Waiter {
+  resolve: (socket: Socket) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Accepts one connection at a time for the acceptors that wait, as `DenoListenSocket` does. */
+class DenoTlsListenSocket implements ListenSocket {
+  readonly address: Address;
+  #listener: DenoListener<DenoTlsConn>;
+  #waiting: Waiter[] = [];
+  #pumping = false;
+  #closed = false;
+  #inflight: Promise<DenoTlsConn> | undefined;
+
+  constructor(listener: DenoListener<DenoTlsConn>) {
+    this.#listener = listener;
+    this.address = toAddress(listener.addr);
+  }
+
+  accept(): Promise<Socket> {
+    if (this.#closed) return Promise.reject(new ClosedError("listen socket closed"));
+    return new Promise<Socket>((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+      if (!this.#pumping) void this.#pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = new ClosedError("listen socket closed");
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
+    try {
+      this.#listener.close();
+    } catch {
+      // Already closed.
+    }
+    // The port is free only once the pending accept() has been cancelled.
+    await this.#inflight?.then(() => {}, () => {});
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    const waiting = this.#waiting;
+    while (waiting.length > 0 && !this.#closed) {
+      let conn: DenoTlsConn;
+      try {
+        conn = await (this.#inflight = this.#listener.accept());
+      } catch (error) {
+        this.#inflight = undefined;
+        if (this.#closed) break;
+        waiting.shift()?.reject(withSystemCode(error));
+        continue;
+      }
+      this.#inflight = undefined;
+      const waiter = waiting.shift();
+      if (this.#closed || waiter === undefined) {
+        conn.close();
+        break;
+      }
+      waiter.resolve(pending(conn));
+    }
+    this.#pumping = false;
+  }
+}
+
+function pending(conn: DenoTlsConn): PendingTls {
+  return new PendingTls(toAddress(conn.remoteAddr), toAddress(conn.localAddr), {
+    handshake: () => secured(conn, undefined),
+    destroy: () => {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    },
+  });
+}

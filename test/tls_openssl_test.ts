@@ -1,0 +1,217 @@
+/**
+ * Real peers no one here wrote: `openssl s_client` against a Corral TLS
+ * listener, and a Corral TLS client against `openssl s_server`. Each
+ * openssl process is spawned by the test and stopped by its PID.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { createInterface } from "node:readline";
+import { tls } from "../transports/tls.ts";
+import { suite, test } from "./_harness.ts";
+import { echo, roundTrip, signal, start } from "./_fixtures.ts";
+import { opensslMissing, serverOptions, testCerts, tlsCaps } from "./_certs.ts";
+import { runtimeCommand } from "./_runtime.ts";
+
+const skip = opensslMissing;
+
+/** A spawned openssl whose stdout is collected; `until` waits for a pattern in it. */
+function openssl(args: string[]): { child: ChildProcess; output: () => string; until: (p: RegExp) => Promise<void> } {
+  const child = spawn("openssl", args, { stdio: ["pipe", "pipe", "pipe"] });
+  let output = "";
+  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+  const check = () => {
+    for (const waiter of waiters.splice(0)) {
+      if (waiter.pattern.test(output)) waiter.resolve();
+      else waiters.push(waiter);
+    }
+  };
+  // openssl reports on both streams (s_server -rev prints the peer on stderr).
+  const collect = (chunk: Uint8Array) => {
+    output += new TextDecoder().decode(chunk);
+    check();
+  };
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
+  const until = (pattern: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`openssl never printed ${pattern}:\n${output}`)), 10_000);
+      waiters.push({ pattern, resolve: () => (clearTimeout(timer), resolve()) });
+      check();
+    });
+  return { child, output: () => output, until };
+}
+
+/** Stops an openssl process by its PID and waits for it to exit. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  process.kill(child.pid!, "SIGTERM");
+  await exited;
+}
+
+/** A port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+suite("tls against openssl", () => {
+  test("openssl s_client: echo round trip, ALPN and SNI in its output", async () => {
+    const certs = testCerts();
+    const seenName = signal<string | undefined>();
+    // With SNI support the listener picks a.example's certificate by name; elsewhere it has one certificate.
+    const serverName = tlsCaps.sni ? "a.example" : "localhost";
+    const options = tlsCaps.sni
+      ? serverOptions({ alpnProtocols: ["corral/1", "x"], sni: { "a.example": certs.a } })
+      : serverOptions({ alpnProtocols: ["corral/1", "x"] });
+    await using listener = await start({
+      transport: tls(options),
+      protocol: async (conn) => {
+        const socket = await conn.handshake();
+        seenName.resolve(socket.tls?.serverName);
+        await echo(conn);
+      },
+    });
+    const client = openssl([
+      "s_client",
+      "-connect",
+      `127.0.0.1:${listener.port}`,
+      "-servername",
+      serverName,
+      "-alpn",
+      "x",
+      "-CAfile",
+      certs.caPath,
+      "-verify_return_error",
+    ]); // deno-fmt-ignore
+    try {
+      await client.until(/Verify return code: 0 \(ok\)/);
+      client.child.stdin!.write("hello from openssl\n");
+      // s_client prints what it reads from the connection: the echo, after the handshake's report.
+      await client.until(/Verify return code: 0 \(ok\)[\s\S]*hello from openssl/);
+      const output = client.output();
+      assert.match(output, /ALPN protocol: x/);
+      assert.match(output, new RegExp(`subject=CN ?= ?${serverName.replace(".", "\\.")}`));
+      assert.equal(await seenName.promise, tlsCaps.serverSideName ? serverName : undefined);
+      client.child.stdin!.end();
+      await new Promise((resolve) => client.child.once("exit", resolve));
+    } finally {
+      await stop(client.child);
+    }
+  }, { skip });
+
+  test("openssl s_client offering only TLS 1.2 is refused by minVersion TLSv1.3", async () => {
+    const transport = tls(serverOptions({ minVersion: "TLSv1.3" }));
+    if (!tlsCaps.minVersion13) {
+      const error = await start({ transport, protocol: echo }).catch((e) => e);
+      assert.equal(error.code, "EUNSUPPORTED");
+      return;
+    }
+    await using listener = await start({ transport, protocol: echo });
+    const client = openssl([
+      "s_client",
+      "-connect",
+      `127.0.0.1:${listener.port}`,
+      "-tls1_2",
+      "-CAfile",
+      testCerts().caPath,
+    ]);
+    try {
+      const exited = new Promise<number | null>((resolve) => client.child.once("exit", resolve));
+      client.child.stdin!.end();
+      assert.notEqual(await exited, 0, "a TLS 1.2-only client must be refused");
+      assert.match(client.output(), /alert|handshake failure|no protocols available|wrong version/i);
+    } finally {
+      await stop(client.child);
+    }
+  }, { skip });
+
+  test("openssl s_server: a Corral client verifies it, agrees on ALPN, presents a client certificate", async () => {
+    const certs = testCerts();
+    const port = await freePort();
+    const server = openssl([
+      "s_server",
+      "-accept",
+      `127.0.0.1:${port}`,
+      "-cert",
+      certs.server.certPath,
+      "-key",
+      certs.server.keyPath,
+      "-CAfile",
+      certs.caPath,
+      "-Verify",
+      "1",
+      "-verify_return_error",
+      "-alpn",
+      "x,y",
+      "-rev",
+    ]); // deno-fmt-ignore
+    try {
+      await server.until(/ACCEPT/);
+      const client = await tls().connect({
+        port,
+        ca: certs.caPath,
+        alpnProtocols: ["y"],
+        cert: certs.client.certPath,
+        key: certs.client.keyPath,
+      });
+      assert.equal(client.tls?.alpnProtocol, "y");
+      if (tlsCaps.details) assert.match(client.tls?.peerCertificate ?? "", /BEGIN CERTIFICATE/);
+      assert.equal(await roundTrip(client, "hello openssl\n"), "lssnepo olleh\n");
+      await server.until(/Peer certificate: CN ?= ?client/);
+      await client.close();
+    } finally {
+      await stop(server.child);
+    }
+  }, { skip });
+
+  test("openssl s_server with a certificate for another name: the Corral client refuses it", async () => {
+    const certs = testCerts();
+    const port = await freePort();
+    const server = openssl([
+      "s_server",
+      "-accept",
+      `127.0.0.1:${port}`,
+      "-cert",
+      certs.a.certPath,
+      "-key",
+      certs.a.keyPath,
+      "-rev",
+    ]); // deno-fmt-ignore
+    try {
+      await server.until(/ACCEPT/);
+      const error = await tls().connect({ port, ca: certs.ca, serverName: "localhost" }).catch((e) => e);
+      assert.equal(error?.code, "EHANDSHAKE", `expected a handshake error, got ${error}`);
+      // The right name verifies, also when it is not the host connected to.
+      const client = await tls().connect({ port, ca: certs.ca, serverName: "a.example" });
+      assert.equal(await roundTrip(client, "abc\n"), "cba\n");
+      await client.close();
+    } finally {
+      await stop(server.child);
+    }
+  }, { skip });
+
+  test("examples/tls_echo.ts makes a certificate and echoes over TLS on this runtime", async () => {
+    const [command, args] = runtimeCommand("examples/tls_echo.ts");
+    const child = spawn(command, [...args, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      const { value } = await lines.next();
+      const match = / listening on 127\.0\.0\.1:(\d+) \(certificate (.+)\)$/.exec(String(value));
+      assert.ok(match, `unexpected first line: ${value}`);
+      // The self-signed certificate is its own CA.
+      const client = await tls().connect({ port: Number(match[1]), serverName: "localhost", ca: match[2]! });
+      assert.equal(await roundTrip(client, "ping over tls\n"), "ping over tls\n");
+      await client.close();
+    } finally {
+      await stop(child);
+    }
+  }, { skip, timeout: 60_000 });
+});
