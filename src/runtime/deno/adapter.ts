@@ -54,7 +54,15 @@ function listenTcp(config: TcpListenConfig): Promise<ListenSocket> {
       options.reusePort = true;
     }
     const listener = deno.listen(options);
-    return Promise.resolve(new DenoListenSocket(listener, { noDelay: config.noDelay, keepAlive: config.keepAlive }));
+    return Promise.resolve(
+      new DenoListenSocket(listener, (conn) => {
+        // Set explicitly: whether Deno enables TCP_NODELAY on accepted sockets is not documented.
+        conn.setNoDelay(config.noDelay);
+        // Off is the kernel's default for accepted sockets, so only turning it on costs a syscall.
+        if (config.keepAlive) conn.setKeepAlive(true);
+        return new StreamSocket(new ConnChannel(conn, true));
+      }),
+    );
   } catch (error) {
     return Promise.reject(withSystemCode(error));
   }
@@ -81,7 +89,7 @@ function listenUnix(config: UnixListenConfig): Promise<ListenSocket> {
   // config.backlog is ignored: Deno.listen has no backlog option for Unix sockets.
   try {
     const listener = deno.listen({ transport: "unix", path: config.path });
-    return Promise.resolve(new DenoListenSocket(listener, undefined));
+    return Promise.resolve(new DenoListenSocket(listener, (conn) => new StreamSocket(new ConnChannel(conn, false))));
   } catch (error) {
     return Promise.reject(withSystemCode(error));
   }

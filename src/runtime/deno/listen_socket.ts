@@ -8,18 +8,10 @@
  * @module
  */
 import { ClosedError } from "../../errors.ts";
-import { StreamSocket } from "../../stream_socket.ts";
 import type { Address, ListenSocket, Socket } from "../../transport.ts";
-import { ConnChannel } from "./conn_channel.ts";
 import { withSystemCode } from "./deno_errors.ts";
-import type { DenoConn, DenoListener, DenoTcpConn } from "./deno_types.ts";
+import type { DenoConn, DenoListener } from "./deno_types.ts";
 import { toAddress } from "./net_address.ts";
-
-/** Options applied to every accepted TCP connection. */
-export interface AcceptOptions {
-  noDelay: boolean;
-  keepAlive: boolean;
-}
 
 function ignore(): void {}
 
@@ -32,20 +24,20 @@ interface Waiter {
  * Pull-based: a connection is taken from the kernel only when an acceptor
  * asks, so connections nobody asked for stay in the kernel's backlog.
  */
-export class DenoListenSocket implements ListenSocket {
+export class DenoListenSocket<C extends DenoConn = DenoConn> implements ListenSocket {
   readonly address: Address;
-  #listener: DenoListener;
-  /** Socket options for accepted TCP connections; undefined for Unix. */
-  #tcp: AcceptOptions | undefined;
+  #listener: DenoListener<C>;
+  /** Turns an accepted conn into what the acceptors get (TCP options, TLS pending state ...). */
+  #wrap: (conn: C) => Socket;
   #waiting: Waiter[] = [];
   #pumping = false;
   #closed = false;
   /** The underlying `accept()` in flight, if any. */
-  #inflight: Promise<DenoConn> | undefined;
+  #inflight: Promise<C> | undefined;
 
-  constructor(listener: DenoListener, tcp: AcceptOptions | undefined) {
+  constructor(listener: DenoListener<C>, wrap: (conn: C) => Socket) {
     this.#listener = listener;
-    this.#tcp = tcp;
+    this.#wrap = wrap;
     this.address = toAddress(listener.addr);
   }
 
@@ -89,7 +81,7 @@ export class DenoListenSocket implements ListenSocket {
     const listener = this.#listener;
     const waiting = this.#waiting;
     while (waiting.length > 0 && !this.#closed) {
-      let conn: DenoConn;
+      let conn: C;
       try {
         conn = await (this.#inflight = listener.accept());
       } catch (error) {
@@ -121,17 +113,5 @@ export class DenoListenSocket implements ListenSocket {
       waiter.resolve(socket);
     }
     this.#pumping = false;
-  }
-
-  #wrap(conn: DenoConn): Socket {
-    const options = this.#tcp;
-    if (options !== undefined) {
-      const tcp = conn as DenoTcpConn;
-      // Set explicitly: whether Deno enables TCP_NODELAY on accepted sockets is not documented.
-      tcp.setNoDelay(options.noDelay);
-      // Off is the kernel's default for accepted sockets, so only turning it on costs a syscall.
-      if (options.keepAlive) tcp.setKeepAlive(true);
-    }
-    return new StreamSocket(new ConnChannel(conn, options !== undefined));
   }
 }

@@ -20,14 +20,14 @@
  *
  * @module
  */
-import { ClosedError, UnsupportedError } from "../../errors.ts";
+import { UnsupportedError } from "../../errors.ts";
 import { StreamSocket } from "../../stream_socket.ts";
-import type { Address, ListenSocket, Socket } from "../../transport.ts";
+import type { ListenSocket, Socket } from "../../transport.ts";
 import type { TlsConnectConfig, TlsListenConfig } from "../adapter.ts";
 import { PendingTls } from "../tls_pending_socket.ts";
 import { ConnChannel } from "./conn_channel.ts";
 import { withSystemCode } from "./deno_errors.ts";
-import type { DenoListener } from "./deno_types.ts";
+import { DenoListenSocket } from "./listen_socket.ts";
 import { toAddress } from "./net_address.ts";
 import { type DenoListenTlsOptions, denoTls, type DenoTlsConn } from "./tls_types.ts";
 
@@ -67,7 +67,7 @@ export function listenTls(config: TlsListenConfig): Promise<ListenSocket> {
       }
       options.reusePort = true;
     }
-    return Promise.resolve(new DenoTlsListenSocket(denoTls.listenTls(options)));
+    return Promise.resolve(new DenoListenSocket(denoTls.listenTls(options), pending));
   } catch (error) {
     return Promise.reject(withSystemCode(error));
   }
@@ -140,72 +140,6 @@ async function secured(conn: DenoTlsConn, serverName: string | undefined): Promi
 
 function isAddress(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(":");
-}
-
-interface Waiter {
-  resolve: (socket: Socket) => void;
-  reject: (error: unknown) => void;
-}
-
-/** Accepts one connection at a time for the acceptors that wait, as `DenoListenSocket` does. */
-class DenoTlsListenSocket implements ListenSocket {
-  readonly address: Address;
-  #listener: DenoListener<DenoTlsConn>;
-  #waiting: Waiter[] = [];
-  #pumping = false;
-  #closed = false;
-  #inflight: Promise<DenoTlsConn> | undefined;
-
-  constructor(listener: DenoListener<DenoTlsConn>) {
-    this.#listener = listener;
-    this.address = toAddress(listener.addr);
-  }
-
-  accept(): Promise<Socket> {
-    if (this.#closed) return Promise.reject(new ClosedError("listen socket closed"));
-    return new Promise<Socket>((resolve, reject) => {
-      this.#waiting.push({ resolve, reject });
-      if (!this.#pumping) void this.#pump();
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const error = new ClosedError("listen socket closed");
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
-    try {
-      this.#listener.close();
-    } catch {
-      // Already closed.
-    }
-    // The port is free only once the pending accept() has been cancelled.
-    await this.#inflight?.then(() => {}, () => {});
-  }
-
-  async #pump(): Promise<void> {
-    this.#pumping = true;
-    const waiting = this.#waiting;
-    while (waiting.length > 0 && !this.#closed) {
-      let conn: DenoTlsConn;
-      try {
-        conn = await (this.#inflight = this.#listener.accept());
-      } catch (error) {
-        this.#inflight = undefined;
-        if (this.#closed) break;
-        waiting.shift()?.reject(withSystemCode(error));
-        continue;
-      }
-      this.#inflight = undefined;
-      const waiter = waiting.shift();
-      if (this.#closed || waiter === undefined) {
-        conn.close();
-        break;
-      }
-      waiter.resolve(pending(conn));
-    }
-    this.#pumping = false;
-  }
 }
 
 function pending(conn: DenoTlsConn): PendingTls {
