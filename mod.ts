@@ -30,6 +30,7 @@ export { getListener, info, listeners, stopListener } from "./src/listener_regis
 export type {
   Address,
   InetAddress,
+  ListenHints,
   ListenSocket,
   MemoryAddress,
   RecvOptions,
@@ -49,6 +50,23 @@ export {
   TimeoutError,
   UnsupportedError,
 } from "./src/errors.ts";
+export { buildProxyHeader, parseProxyHeader } from "./src/proxy_header.ts";
+export type {
+  BuildProxyHeaderOptions,
+  IncompleteProxyHeader,
+  ParsedProxyHeader,
+  ProxyCommand,
+  ProxyFamily,
+  ProxyHeader,
+  ProxyHeaderErrorCode,
+  ProxyHeaderInit,
+  ProxyHeaderParseResult,
+  ProxyProtocol,
+  ProxyRawTlv,
+  ProxySslInfo,
+  ProxyTlvs,
+} from "./src/proxy_header.ts";
+export type { ProxyHeaderOptions } from "./src/listener_options.ts";
 export { tcp } from "./transports/tcp.ts";
 export type { TcpConnectOptions, TcpOptions, TcpTransport } from "./transports/tcp.ts";
 export { tls } from "./transports/tls.ts";

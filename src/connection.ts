@@ -4,8 +4,10 @@
  *
  * @module
  */
-import { HandshakeError, TimeoutError } from "./errors.ts";
+import { HandshakeError, ProxyHeaderError, TimeoutError } from "./errors.ts";
 import type { Listener } from "./listener.ts";
+import type { ProxyHeader } from "./proxy_header.ts";
+import { type ProxyHeaderReading, readProxyHeader } from "./_proxy_reader.ts";
 import type { Socket, Transport } from "./transport.ts";
 
 /**
@@ -35,11 +37,76 @@ export interface Connection<P = unknown> {
   /** Aborted when the listener stops: finish up, the socket closes after `shutdownTimeout`. */
   readonly signal: AbortSignal;
   /**
+   * Resolves once the connection is over, however it ended: the protocol
+   * returned, threw or rejected, or `stop()` destroyed the socket of a
+   * protocol that outlived `shutdownTimeout`. By then the socket's release
+   * has begun (it may still be flushing). Never rejects. For bookkeeping that
+   * must not outlive the connection, such as `Registry` entries.
+   *
+   * @example Waiting for a connection to end
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { type Connection, listen, memory } from "../mod.ts";
+   * let accepted!: (conn: Connection) => void;
+   * const first = new Promise<Connection>((resolve) => (accepted = resolve));
+   * const listener = await listen({
+   *   transport: memory({ name: "doc-ended" }),
+   *   protocol: async (conn) => {
+   *     accepted(conn);
+   *     await (await conn.handshake()).recv();
+   *   },
+   * });
+   * const client = await memory().connect({ name: "doc-ended" });
+   * const conn = await first;
+   * await client.close(); // the protocol's recv() sees end of stream and returns
+   * await conn.ended;
+   * assert(listener.connections("all") === 0);
+   * await listener.stop();
+   * ```
+   */
+  readonly ended: Promise<void>;
+  /**
    * Finishes the connection's setup (TLS handshake, ...) within the
    * listener's `handshakeTimeout` and returns the socket to use. Call it
    * once first; later calls return the same socket.
    */
   handshake(): Promise<Socket>;
+  /**
+   * The PROXY protocol header `handshake()` read, on a listener started with
+   * `proxyHeader`: who the client really is behind the load balancer
+   * (`sourceAddress`, `sourcePort`, ...). `undefined` before the handshake,
+   * without the option, and for a connection that sent none when the header
+   * is not `required`. A `command: "local"` header (the proxy's own health
+   * check) carries no addresses: use `socket.peername()`.
+   *
+   * @example Reading the client's address behind a proxy
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { listen, tcp } from "../mod.ts";
+   * import { buildProxyHeader } from "./proxy_header.ts";
+   * const listener = await listen({
+   *   transport: tcp({ host: "127.0.0.1" }),
+   *   proxyHeader: true,
+   *   protocol: async (conn) => {
+   *     const socket = await conn.handshake();
+   *     await socket.send(`${conn.proxyHeader?.sourceAddress}:${conn.proxyHeader?.sourcePort}`);
+   *   },
+   * });
+   * const client = await tcp().connect({ port: listener.port! });
+   * await client.send(buildProxyHeader({
+   *   family: "inet",
+   *   protocol: "stream",
+   *   sourceAddress: "203.0.113.7",
+   *   sourcePort: 40000,
+   *   destinationAddress: "192.0.2.1",
+   *   destinationPort: 443,
+   * }));
+   * assert(new TextDecoder().decode((await client.recv(17, { timeout: 5000 }))!) === "203.0.113.7:40000");
+   * await client.close();
+   * await listener.stop();
+   * ```
+   */
+  readonly proxyHeader: ProxyHeader | undefined;
   /**
    * Stops counting this connection against `maxConnections` (for
    * long-lived upgraded connections). Idempotent.
@@ -51,8 +118,8 @@ export interface Connection<P = unknown> {
 export interface ConnectionOwner<P> {
   /** Called by `removeFromCount()`. */
   uncount(conn: ConnectionRecord<P>): void;
-  /** Called once when a handshake fails, for the counters and the log. */
-  handshakeFailed(conn: ConnectionRecord<P>, error: HandshakeError): void;
+  /** Called once when a handshake (or its PROXY header) fails, for the counters and the log. */
+  handshakeFailed(conn: ConnectionRecord<P>, error: HandshakeError | ProxyHeaderError): void;
 }
 
 /** A connection as the supervisor tracks it. */
@@ -62,18 +129,30 @@ export class ConnectionRecord<P = unknown> implements Connection<P> {
   readonly listener: Listener<P>;
   readonly transport: Transport;
   readonly signal: AbortSignal;
+  readonly ended: Promise<void>;
   /** The socket to close when the protocol ends: the accepted one, then the handshaken one. */
   socket: Socket;
   /** Counted against `maxConnections`. */
   counted = true;
   /** The handshake's failure, so it is logged and counted once. */
-  handshakeError: HandshakeError | undefined;
+  handshakeError: HandshakeError | ProxyHeaderError | undefined;
   #owner: ConnectionOwner<P>;
   #handshakeTimeout: number;
   #handshake: Promise<Socket> | undefined;
+  #proxyHeaderReading: ProxyHeaderReading | undefined;
+  #proxyHeader: ProxyHeader | undefined;
+  #resolveEnded!: () => void;
 
   constructor(
-    init: { id: number; listener: Listener<P>; transport: Transport; signal: AbortSignal; handshakeTimeout: number },
+    init: {
+      id: number;
+      listener: Listener<P>;
+      transport: Transport;
+      signal: AbortSignal;
+      handshakeTimeout: number;
+      /** Read a PROXY header first (the checked `proxyHeader` option of `listen()`). */
+      proxyHeader?: ProxyHeaderReading;
+    },
     socket: Socket,
     owner: ConnectionOwner<P>,
   ) {
@@ -83,8 +162,15 @@ export class ConnectionRecord<P = unknown> implements Connection<P> {
     this.transport = init.transport;
     this.signal = init.signal;
     this.#handshakeTimeout = init.handshakeTimeout;
+    this.#proxyHeaderReading = init.proxyHeader;
     this.socket = socket;
     this.#owner = owner;
+    this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
+  }
+
+  /** Resolves `ended`; the supervisor calls it once the connection is over (idempotent). */
+  markEnded(): void {
+    this.#resolveEnded();
   }
 
   handshake(): Promise<Socket> {
@@ -92,11 +178,17 @@ export class ConnectionRecord<P = unknown> implements Connection<P> {
     return this.#handshake;
   }
 
+  get proxyHeader(): ProxyHeader | undefined {
+    return this.#proxyHeader;
+  }
+
   removeFromCount(): void {
     this.#owner.uncount(this);
   }
 
   async #runHandshake(): Promise<Socket> {
+    // The PROXY header comes first on the wire, before any TLS record.
+    if (this.#proxyHeaderReading !== undefined) await this.#readProxyHeader(this.#proxyHeaderReading);
     try {
       this.socket = await this.transport.handshake(this.socket, this.#handshakeTimeout);
       return this.socket;
@@ -110,6 +202,23 @@ export class ConnectionRecord<P = unknown> implements Connection<P> {
       );
       this.handshakeError = error;
       this.#owner.handshakeFailed(this, error);
+      throw error;
+    }
+  }
+
+  async #readProxyHeader(reading: ProxyHeaderReading): Promise<void> {
+    try {
+      const read = await readProxyHeader(this.socket, reading);
+      this.#proxyHeader = read.header;
+      this.socket = read.socket;
+    } catch (cause) {
+      const error = cause instanceof ProxyHeaderError
+        ? cause
+        : new ProxyHeaderError("EPROXY_TRUNCATED", `reading the PROXY header failed: ${String(cause)}`, { cause });
+      this.handshakeError = error;
+      this.#owner.handshakeFailed(this, error);
+      // Closed here, not only when the protocol ends: a protocol that catches this must not keep the peer.
+      void this.socket.close();
       throw error;
     }
   }

@@ -10,6 +10,7 @@ import { ClosedError, type HandshakeError } from "./errors.ts";
 import type { Listener } from "./listener.ts";
 import type { Logger, Protocol } from "./listener_options.ts";
 import type { Address, Socket, Transport } from "./transport.ts";
+import type { ProxyHeaderReading } from "./_proxy_reader.ts";
 
 /** How long `stop()` lets connections finish: ms, `Infinity`, or `"brutal"` (not at all). */
 export type ShutdownTimeout = number | "brutal";
@@ -21,6 +22,8 @@ export interface SupervisorInit {
   protocolOptions: unknown;
   maxConnections: number;
   handshakeTimeout: number;
+  /** Read a PROXY header in each `conn.handshake()` (the `proxyHeader` option). */
+  proxyHeader?: ProxyHeaderReading;
   logger: Logger;
 }
 
@@ -48,6 +51,7 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
   #listener: Listener<unknown>;
   #protocol: Protocol<unknown>;
   #handshakeTimeout: number;
+  #proxyHeader: ProxyHeaderReading | undefined;
   #logger: Logger;
   #maxConnections: number;
   #connections = new Set<ConnectionRecord<unknown>>();
@@ -69,6 +73,7 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
     this.protocolOptions = init.protocolOptions;
     this.#maxConnections = init.maxConnections;
     this.#handshakeTimeout = init.handshakeTimeout;
+    this.#proxyHeader = init.proxyHeader;
     this.#logger = init.logger;
   }
 
@@ -145,6 +150,7 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
         transport,
         signal: this.#abort.signal,
         handshakeTimeout: this.#handshakeTimeout,
+        proxyHeader: this.#proxyHeader,
       },
       socket,
       this,
@@ -188,6 +194,7 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
     if (threw || conn.handshakeError !== undefined) this.#failed++;
     if (threw && error !== conn.handshakeError) this.#logFailure(conn, error);
     this.#release(conn.socket);
+    conn.markEnded();
     this.#notify();
   }
 
@@ -245,7 +252,11 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
       cancel();
       clearTimeout(timer);
     }
-    for (const conn of this.#connections) conn.socket.destroy();
+    for (const conn of this.#connections) {
+      conn.socket.destroy();
+      // A protocol stuck past the timeout may never return: its connection is over all the same.
+      conn.markEnded();
+    }
     for (const socket of this.#closing) socket.destroy();
   }
 }

@@ -85,6 +85,8 @@ export class Listener<P = unknown> {
   #numAcceptors: number;
   #numListenSockets: number;
   #shutdownTimeout: ShutdownTimeout;
+  /** A PROXY header is read off each connection before the transport's handshake. */
+  #plaintextFirst: boolean;
   #logger: Logger;
   #busy: Promise<unknown> = Promise.resolve(); // suspend/resume/stop run one at a time
 
@@ -95,12 +97,14 @@ export class Listener<P = unknown> {
     this.#numAcceptors = options.numAcceptors;
     this.#numListenSockets = options.numListenSockets;
     this.#shutdownTimeout = options.shutdownTimeout;
+    this.#plaintextFirst = options.proxyHeader !== undefined;
     this.#supervisor = new ConnectionSupervisor({
       listener: this as Listener<unknown>,
       protocol: options.protocol as Protocol<unknown>,
       protocolOptions: options.protocolOptions,
       maxConnections: options.maxConnections,
       handshakeTimeout: options.handshakeTimeout,
+      proxyHeader: options.proxyHeader,
       logger: options.logger,
     });
   }
@@ -279,7 +283,7 @@ export class Listener<P = unknown> {
     let transport = this.#bound;
     try {
       for (let i = 0; i < this.#numListenSockets; i++) {
-        const socket = await transport.listen();
+        const socket = await transport.listen({ plaintextFirst: this.#plaintextFirst });
         sockets.push(socket);
         // Later sockets (and a resume) bind where the first one landed.
         if (i === 0) transport = pin(transport, socket.address);

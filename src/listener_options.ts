@@ -6,8 +6,9 @@
  */
 import type { Connection } from "./connection.ts";
 import type { ShutdownTimeout } from "./connection_supervisor.ts";
-import { describe, integerOption, rejectUnknownOptions, stringOption } from "./options.ts";
+import { booleanOption, describe, integerOption, rejectUnknownOptions, stringOption } from "./options.ts";
 import type { Transport } from "./transport.ts";
+import type { ProxyHeaderReading } from "./_proxy_reader.ts";
 
 /**
  * User code run once per connection. When it returns, throws or rejects,
@@ -25,6 +26,22 @@ export interface Logger {
   warn(message: string, ...details: unknown[]): void;
   /** A protocol that threw or rejected. */
   error(message: string, ...details: unknown[]): void;
+}
+
+/**
+ * The object form of the `proxyHeader` option of `listen()`; `true` is the
+ * same as `{}`.
+ */
+export interface ProxyHeaderOptions {
+  /** Ms the whole header may take to arrive. Default: the listener's `handshakeTimeout`; `Infinity` allowed. */
+  timeout?: number;
+  /**
+   * Default `true`: a connection without a valid header is closed. `false`
+   * lets one that does not start with a PROXY signature through without a
+   * header (its bytes intact). The spec advises against mixing: only use it
+   * where every client that can reach the port is trusted.
+   */
+  required?: boolean;
 }
 
 /** The options of `listen()`. */
@@ -47,8 +64,13 @@ export interface ListenOptions<P = unknown> {
   handshakeTimeout?: number;
   /** Ms `stop()` lets connections finish, `Infinity`, or `"brutal"`. Default 5000. */
   shutdownTimeout?: ShutdownTimeout;
-  /** Expect a PROXY protocol header on every connection. Only `false` for now. */
-  proxyHeader?: false;
+  /**
+   * Expect a PROXY protocol header (v1 or v2) on every connection, before
+   * anything else (TLS included): `conn.handshake()` reads it and sets
+   * `conn.proxyHeader`. `true`, `false` (the default) or
+   * {@linkcode ProxyHeaderOptions}.
+   */
+  proxyHeader?: boolean | ProxyHeaderOptions;
   /** Where to log. Default `console`. */
   logger?: Logger;
 }
@@ -64,6 +86,7 @@ export interface CheckedListenOptions<P> {
   maxConnections: number;
   handshakeTimeout: number;
   shutdownTimeout: ShutdownTimeout;
+  proxyHeader: ProxyHeaderReading | undefined;
   logger: Logger;
 }
 
@@ -119,11 +142,7 @@ export function checkListenOptions<P>(options: ListenOptions<P>): CheckedListenO
       throw new TypeError(`listen() option logger must have ${LOG_LEVELS.join(", ")} methods; ${level} is missing`);
     }
   }
-  if (options.proxyHeader !== undefined && options.proxyHeader !== false) {
-    throw new TypeError(
-      `listen() option proxyHeader accepts only false in this version, got ${describe(options.proxyHeader)}`,
-    );
-  }
+  const handshakeTimeout = timeoutOption("listen() option handshakeTimeout", options.handshakeTimeout, 5000);
   return {
     ref: stringOption("listen() option ref", options.ref),
     transport,
@@ -132,10 +151,11 @@ export function checkListenOptions<P>(options: ListenOptions<P>): CheckedListenO
     numAcceptors,
     numListenSockets,
     maxConnections: checkMaxConnections(options.maxConnections ?? 1024),
-    handshakeTimeout: timeoutOption("listen() option handshakeTimeout", options.handshakeTimeout, 5000),
+    handshakeTimeout,
     shutdownTimeout: options.shutdownTimeout === "brutal"
       ? "brutal"
       : timeoutOption('listen() option shutdownTimeout (or "brutal")', options.shutdownTimeout, 5000),
+    proxyHeader: checkProxyHeader(options.proxyHeader, handshakeTimeout),
     logger,
   };
 }
@@ -143,6 +163,22 @@ export function checkListenOptions<P>(options: ListenOptions<P>): CheckedListenO
 /** `maxConnections`: an integer from 1, or `Infinity`. */
 export function checkMaxConnections(value: unknown): number {
   return integerOption("maxConnections", value, 1, Infinity, 1024);
+}
+
+function checkProxyHeader(value: unknown, handshakeTimeout: number): ProxyHeaderReading | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { timeout: handshakeTimeout, required: true };
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(
+      `listen() option proxyHeader must be true, false or { timeout, required }, got ${describe(value)}`,
+    );
+  }
+  rejectUnknownOptions("listen() option proxyHeader", value, ["timeout", "required"]);
+  const { timeout, required } = value as ProxyHeaderOptions;
+  return {
+    timeout: timeoutOption("listen() option proxyHeader.timeout", timeout, handshakeTimeout),
+    required: booleanOption("listen() option proxyHeader.required", required, true),
+  };
 }
 
 function timeoutOption(name: string, value: unknown, fallback: number): number {

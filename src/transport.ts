@@ -122,6 +122,16 @@ export interface ListenSocket {
   readonly address: Address;
 }
 
+/** What a listener tells a transport about how it will use the sockets it accepts. */
+export interface ListenHints {
+  /**
+   * The listener reads plain bytes (a PROXY protocol header) off each
+   * accepted socket before calling `handshake()`. An encrypting transport
+   * then accepts plain TCP and runs its handshake over the socket instead.
+   */
+  plaintextFirst?: boolean;
+}
+
 /**
  * How to listen, accept, connect and hand over a socket. A transport is a
  * value made by a factory (`tcp({ port })`, `unix({ path })`, ...), so a
@@ -137,7 +147,7 @@ export interface Transport<Options extends object = object, ConnectOptions exten
   /** A transport of the same kind with `options` merged over these; validates them. */
   withOptions(options: Partial<Options>): Transport<Options, ConnectOptions>;
   /** Opens a listen socket. */
-  listen(): Promise<ListenSocket>;
+  listen(hints?: ListenHints): Promise<ListenSocket>;
   /** Opens a client connection. */
   connect(options: ConnectOptions): Promise<Socket>;
   /**

@@ -33,7 +33,7 @@ suite("options", () => {
     ["unknown option", { maxConnection: 10 }, TypeError, /unknown option "maxConnection"/],
     ["logger incomplete", { logger: { info() {} } }, TypeError, /logger must have debug, info, warn, error/],
     ["ref empty", { ref: "" }, TypeError, /ref must be a non-empty string/],
-    ["proxyHeader true", { proxyHeader: true }, TypeError, /proxyHeader/],
+    ["proxyHeader string", { proxyHeader: "yes" }, TypeError, /proxyHeader/],
   ];
   for (const [name, patch, kind, message] of cases) {
     test(`listen() rejects ${name}`, async () => {

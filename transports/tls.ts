@@ -13,9 +13,9 @@
  */
 import { ListenError, toListenError } from "../src/errors.ts";
 import { booleanOption, integerOption, rejectUnknownOptions, stringOption } from "../src/options.ts";
-import type { PendingTlsSocket } from "../src/runtime/adapter.ts";
+import type { PendingTlsSocket, TlsServerConfig } from "../src/runtime/adapter.ts";
 import { runtimeAdapter } from "../src/runtime/detect.ts";
-import type { ListenSocket, Socket, Transport } from "../src/transport.ts";
+import type { ListenHints, ListenSocket, Socket, Transport } from "../src/transport.ts";
 import { clientConfig, redactKeys, serverConfig } from "./_tls_material.ts";
 import { toHandshakeError, toTlsConnectError, withDeadline } from "./_tls_errors.ts";
 import {
@@ -100,6 +100,8 @@ class TlsTransportImpl implements TlsTransport {
   /** The options as given, private keys included; `options` shows them redacted. */
   #options: Readonly<TlsOptions>;
   #shown: Readonly<TlsOptions> | undefined;
+  /** The server settings of a listen() that accepts plain TCP first (for a PROXY header). */
+  #plaintextServer: TlsServerConfig | undefined;
 
   constructor(options: Readonly<TlsOptions>) {
     this.#options = options;
@@ -115,7 +117,7 @@ class TlsTransportImpl implements TlsTransport {
     return new TlsTransportImpl(checkListenOptions({ ...this.#options, ...options }));
   }
 
-  async listen(): Promise<ListenSocket> {
+  async listen(hints?: ListenHints): Promise<ListenSocket> {
     const o = this.#options;
     const where = `tls ${o.host ?? "0.0.0.0"}:${o.port ?? 0}`;
     if (o.cert === undefined && o.sni === undefined) {
@@ -123,15 +125,22 @@ class TlsTransportImpl implements TlsTransport {
     }
     const adapter = await runtimeAdapter();
     try {
-      return await adapter.listenTls({
+      const config = {
         host: o.host,
         port: o.port ?? 0,
         backlog: o.backlog ?? 1024,
         reusePort: o.reusePort ?? false,
         noDelay: o.noDelay ?? true,
         keepAlive: o.keepAlive ?? false,
-        tls: await serverConfig(adapter.readTextFile, o),
-      });
+      };
+      const tls = await serverConfig(adapter.readTextFile, o);
+      if (hints?.plaintextFirst) {
+        // A PROXY header precedes the ClientHello: accept plain TCP, and let
+        // handshake() run TLS over the socket once the header is read.
+        this.#plaintextServer = tls;
+        return await adapter.listenTcp(config);
+      }
+      return await adapter.listenTls({ ...config, tls });
     } catch (error) {
       throw toListenError(error, where);
     }
@@ -157,11 +166,18 @@ class TlsTransportImpl implements TlsTransport {
   /** Runs the handshake of a connection this transport's listen socket accepted. */
   async handshake(socket: Socket, timeout: number): Promise<Socket> {
     const pending = socket as Partial<PendingTlsSocket>;
-    if (typeof pending.handshakeTls !== "function") {
+    let work: Promise<Socket>;
+    if (typeof pending.handshakeTls === "function") {
+      work = pending.handshakeTls();
+    } else if (this.#plaintextServer !== undefined) {
+      // Accepted as plain TCP (see listen()): the bytes after the PROXY header are the ClientHello.
+      const adapter = await runtimeAdapter();
+      work = adapter.upgradeTls(socket, { isServer: true, server: this.#plaintextServer });
+    } else {
       throw new TypeError("tls handshake(): the socket was not accepted by a tls listener; use upgrade() instead");
     }
     try {
-      return await withDeadline(pending.handshakeTls(), timeout, "TLS handshake", () => socket.destroy());
+      return await withDeadline(work, timeout, "TLS handshake", () => socket.destroy());
     } catch (error) {
       throw toHandshakeError(error, "TLS handshake");
     }
