@@ -67,6 +67,10 @@ export type {
   ProxyTlvs,
 } from "./src/proxy_header.ts";
 export type { ProxyHeaderOptions } from "./src/listener_options.ts";
+export { Registry } from "./src/registry.ts";
+export type { RegistryEntry, RegistryKeys, RegistryOptions } from "./src/registry.ts";
+export { lines, LineTooLongError } from "./src/lines.ts";
+export type { LinesOptions } from "./src/lines.ts";
 export { tcp } from "./transports/tcp.ts";
 export type { TcpConnectOptions, TcpOptions, TcpTransport } from "./transports/tcp.ts";
 export { tls } from "./transports/tls.ts";

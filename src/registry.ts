@@ -1,0 +1,291 @@
+/**
+ * A registry of connections by key (Elixir's `Registry`): connections
+ * register under keys such as a room name, others look them up or dispatch
+ * to them, and a connection's entries disappear by themselves when it ends,
+ * however it ends (the peer closed, the protocol threw, the listener stopped).
+ *
+ * @module
+ */
+import type { Connection } from "./connection.ts";
+import { describe, rejectUnknownOptions } from "./options.ts";
+
+/**
+ * How many connections one key may hold: `"unique"` (at most one, like a
+ * user name) or `"duplicate"` (any number, like the members of a room).
+ */
+export type RegistryKeys = "unique" | "duplicate";
+
+/** Options of the {@linkcode Registry} constructor. */
+export interface RegistryOptions {
+  /** `"unique"` or `"duplicate"` keys. Required, as in Elixir. */
+  keys: RegistryKeys;
+}
+
+/** One registration: the connection and the value it registered with. */
+export interface RegistryEntry<V> {
+  /** The registered connection. */
+  readonly conn: Connection;
+  /** The value given to `register` (`undefined` when none was). */
+  readonly value: V;
+}
+
+const NO_ENTRIES: readonly never[] = Object.freeze([]);
+
+/**
+ * Connections by key. Each (key, connection) pair holds at most one entry.
+ * With `keys: "unique"` a key holds at most one connection: `register`
+ * returns `false` instead of taking a key another connection holds (as
+ * Elixir returns `{:error, {:already_registered, pid}}`), so a taken name
+ * is an ordinary answer, not an exception.
+ *
+ * Entries are removed when the connection's `ended` promise resolves: a
+ * microtask after the protocol returned or threw, or when `stop()` gave up
+ * on it. Until then a lookup may still list a connection whose socket is
+ * closing, so whoever sends to it must expect a `ClosedError`.
+ *
+ * @example Rooms of a chat server
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listen, memory } from "../mod.ts";
+ * import { Registry } from "./registry.ts";
+ * const rooms = new Registry({ keys: "duplicate" });
+ * const listener = await listen({
+ *   transport: memory({ name: "doc-rooms" }),
+ *   protocol: async (conn) => {
+ *     rooms.register("lobby", conn);
+ *     const socket = await conn.handshake();
+ *     await socket.recv(); // until the client closes
+ *   },
+ * });
+ * const client = await memory().connect({ name: "doc-rooms" });
+ * await listener.waitForConnections("==", 1);
+ * assert(rooms.count("lobby") === 1);
+ * const [entry] = rooms.lookup("lobby");
+ * await client.close();
+ * await entry!.conn.ended;
+ * assert(rooms.count("lobby") === 0);
+ * await listener.stop();
+ * ```
+ */
+export class Registry<V = undefined, K = string> {
+  readonly #unique: boolean;
+  #byKey = new Map<K, Map<Connection, RegistryEntry<V>>>();
+  /** Frozen entry lists handed out by `lookup`, rebuilt only after a change. */
+  #snapshots = new Map<K, readonly RegistryEntry<V>[]>();
+  #byConn = new Map<Connection, Set<K>>();
+  /** Connections whose end is already being waited for. */
+  #watched = new WeakSet<Connection>();
+
+  /** Makes an empty registry with unique or duplicate keys. */
+  constructor(options: RegistryOptions) {
+    if (options === null || typeof options !== "object") {
+      throw new TypeError(`new Registry(options): options must be { keys: "unique" | "duplicate" }`);
+    }
+    rejectUnknownOptions("new Registry()", options, ["keys"]);
+    if (options.keys !== "unique" && options.keys !== "duplicate") {
+      throw new TypeError(
+        `new Registry() option keys must be "unique" or "duplicate", got ${describe(options.keys)}`,
+      );
+    }
+    this.#unique = options.keys === "unique";
+  }
+
+  /**
+   * Whether keys are unique (`keys: "unique"`) rather than duplicate.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Registry } from "./registry.ts";
+   * assert(new Registry({ keys: "unique" }).unique && !new Registry({ keys: "duplicate" }).unique);
+   * ```
+   */
+  get unique(): boolean {
+    return this.#unique;
+  }
+
+  /**
+   * Registers `conn` under `key` with `value`. Returns `true` when a new
+   * entry was made; `false` when `conn` already has an entry under `key`
+   * (it is left as it was) or, with unique keys, another connection holds
+   * `key`.
+   *
+   * @example A unique name is taken once
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import type { Connection } from "./connection.ts";
+   * import { Registry } from "./registry.ts";
+   * const names = new Registry<string>({ keys: "unique" });
+   * // Any object with an `ended` promise stands in for a connection here.
+   * const alice = { ended: new Promise<void>(() => {}) } as Connection;
+   * const bob = { ended: new Promise<void>(() => {}) } as Connection;
+   * assert(names.register("ada", alice, "Alice") === true);
+   * assert(names.register("ada", bob, "Bob") === false);
+   * assert(names.lookup("ada")[0]!.value === "Alice");
+   * ```
+   */
+  register(key: K, conn: Connection, ...value: undefined extends V ? [value?: V] : [value: V]): boolean {
+    checkConnection("register", conn);
+    let entries = this.#byKey.get(key);
+    if (entries !== undefined && (entries.has(conn) || (this.#unique && entries.size > 0))) return false;
+    if (entries === undefined) {
+      entries = new Map();
+      this.#byKey.set(key, entries);
+    }
+    entries.set(conn, Object.freeze({ conn, value: value[0] as V }));
+    this.#snapshots.delete(key);
+    let keys = this.#byConn.get(conn);
+    if (keys === undefined) {
+      keys = new Set();
+      this.#byConn.set(conn, keys);
+    }
+    keys.add(key);
+    if (!this.#watched.has(conn)) {
+      this.#watched.add(conn);
+      const drop = () => this.#drop(conn);
+      conn.ended.then(drop, drop);
+    }
+    return true;
+  }
+
+  /**
+   * Removes `conn`'s entry under `key`. Returns whether there was one.
+   *
+   * @example Leaving a room
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import type { Connection } from "./connection.ts";
+   * import { Registry } from "./registry.ts";
+   * const rooms = new Registry({ keys: "duplicate" });
+   * const conn = { ended: new Promise<void>(() => {}) } as Connection;
+   * rooms.register("lobby", conn);
+   * assert(rooms.unregister("lobby", conn) === true);
+   * assert(rooms.unregister("lobby", conn) === false);
+   * assert(rooms.keys(conn).length === 0);
+   * ```
+   */
+  unregister(key: K, conn: Connection): boolean {
+    const entries = this.#byKey.get(key);
+    if (entries === undefined || !entries.delete(conn)) return false;
+    this.#forgetKey(key, entries);
+    const keys = this.#byConn.get(conn)!;
+    keys.delete(key);
+    if (keys.size === 0) this.#byConn.delete(conn);
+    return true;
+  }
+
+  /**
+   * The entries under `key`, in registration order: a frozen snapshot that
+   * later changes do not touch (empty when there are none).
+   *
+   * @example Looking up who is in a room
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import type { Connection } from "./connection.ts";
+   * import { Registry } from "./registry.ts";
+   * const rooms = new Registry<string>({ keys: "duplicate" });
+   * const a = { ended: new Promise<void>(() => {}) } as Connection;
+   * const b = { ended: new Promise<void>(() => {}) } as Connection;
+   * rooms.register("lobby", a, "a");
+   * rooms.register("lobby", b, "b");
+   * assert.deepEqual(rooms.lookup("lobby").map((entry) => entry.value), ["a", "b"]);
+   * assert(rooms.lookup("attic").length === 0);
+   * ```
+   */
+  lookup(key: K): readonly RegistryEntry<V>[] {
+    let snapshot = this.#snapshots.get(key);
+    if (snapshot === undefined) {
+      const entries = this.#byKey.get(key);
+      if (entries === undefined) return NO_ENTRIES;
+      snapshot = Object.freeze([...entries.values()]);
+      this.#snapshots.set(key, snapshot);
+    }
+    return snapshot;
+  }
+
+  /**
+   * Calls `fn` once with the entries under `key` (the `lookup` snapshot),
+   * or not at all when there are none, as Elixir's `Registry.dispatch/3`
+   * does. `fn` may register and unregister; it sees the list as it was.
+   *
+   * @example Fanning a message out to a room
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import type { Connection } from "./connection.ts";
+   * import { Registry } from "./registry.ts";
+   * const inboxes = new Registry<string[]>({ keys: "duplicate" });
+   * const a = { ended: new Promise<void>(() => {}) } as Connection;
+   * const b = { ended: new Promise<void>(() => {}) } as Connection;
+   * const inboxA: string[] = [], inboxB: string[] = [];
+   * inboxes.register("lobby", a, inboxA);
+   * inboxes.register("lobby", b, inboxB);
+   * inboxes.dispatch("lobby", (entries) => {
+   *   for (const { conn, value } of entries) if (conn !== a) value.push("hi from a");
+   * });
+   * assert(inboxA.length === 0 && inboxB[0] === "hi from a");
+   * ```
+   */
+  dispatch(key: K, fn: (entries: readonly RegistryEntry<V>[]) => void): void {
+    const entries = this.lookup(key);
+    if (entries.length > 0) fn(entries);
+  }
+
+  /**
+   * The keys `conn` is registered under, in registration order.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import type { Connection } from "./connection.ts";
+   * import { Registry } from "./registry.ts";
+   * const rooms = new Registry({ keys: "duplicate" });
+   * const conn = { ended: new Promise<void>(() => {}) } as Connection;
+   * rooms.register("lobby", conn);
+   * rooms.register("attic", conn);
+   * assert.deepEqual(rooms.keys(conn), ["lobby", "attic"]);
+   * ```
+   */
+  keys(conn: Connection): K[] {
+    const keys = this.#byConn.get(conn);
+    return keys === undefined ? [] : [...keys];
+  }
+
+  /**
+   * How many entries `key` holds (0 or 1 with unique keys).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Registry } from "./registry.ts";
+   * assert(new Registry({ keys: "unique" }).count("nobody") === 0);
+   * ```
+   */
+  count(key: K): number {
+    return this.#byKey.get(key)?.size ?? 0;
+  }
+
+  /** Removes every entry of a connection that ended. */
+  #drop(conn: Connection): void {
+    // A connection registered again after it ended is dropped again.
+    this.#watched.delete(conn);
+    const keys = this.#byConn.get(conn);
+    if (keys === undefined) return;
+    this.#byConn.delete(conn);
+    for (const key of keys) {
+      const entries = this.#byKey.get(key)!;
+      entries.delete(conn);
+      this.#forgetKey(key, entries);
+    }
+  }
+
+  #forgetKey(key: K, entries: Map<Connection, RegistryEntry<V>>): void {
+    this.#snapshots.delete(key);
+    if (entries.size === 0) this.#byKey.delete(key);
+  }
+}
+
+function checkConnection(method: string, conn: Connection): void {
+  if (conn === null || typeof conn !== "object" || typeof conn.ended?.then !== "function") {
+    throw new TypeError(`Registry.${method}(key, conn): conn must be a Connection (with an ended promise)`);
+  }
+}
