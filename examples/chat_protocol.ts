@@ -113,30 +113,15 @@ export function chat(options: ChatOptions = {}): Protocol {
   };
 }
 
-/**
- * Members to say BYE to when each listener stops. A listener's connections
- * share one `conn.signal`, so one abort listener per signal serves them all
- * (Node.js 20 warns when more than 10 listeners wait on one AbortSignal).
- */
-const stopping = new WeakMap<AbortSignal, Set<Member>>();
-
-/** Kicks `member` with BYE when `signal` aborts; returns the function that forgets it. */
+/** Kicks `member` with BYE when the listener stops; returns the function that forgets it. */
 function kickOnStop(signal: AbortSignal, member: Member): () => void {
+  const bye = () => member.kick(BYE);
   if (signal.aborted) {
-    member.kick(BYE);
+    bye();
     return () => {};
   }
-  let members = stopping.get(signal);
-  if (members === undefined) {
-    const all = new Set<Member>();
-    members = all;
-    stopping.set(signal, all);
-    signal.addEventListener("abort", () => {
-      for (const each of all) each.kick(BYE);
-    }, { once: true });
-  }
-  members.add(member);
-  return () => members.delete(member);
+  signal.addEventListener("abort", bye, { once: true });
+  return () => signal.removeEventListener("abort", bye);
 }
 
 /** One connection's outbox: lines queued for it and the loop writing them. */

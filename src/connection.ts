@@ -128,8 +128,6 @@ export class ConnectionRecord<P = unknown> implements Connection<P> {
   readonly ref: string;
   readonly listener: Listener<P>;
   readonly transport: Transport;
-  readonly signal: AbortSignal;
-  readonly ended: Promise<void>;
   /** The socket to close when the protocol ends: the accepted one, then the handshaken one. */
   socket: Socket;
   /** Counted against `maxConnections`. */
@@ -141,14 +139,20 @@ export class ConnectionRecord<P = unknown> implements Connection<P> {
   #handshake: Promise<Socket> | undefined;
   #proxyHeaderReading: ProxyHeaderReading | undefined;
   #proxyHeader: ProxyHeader | undefined;
-  #resolveEnded!: () => void;
+  // `signal` and `ended` are made on first use: most protocols never ask,
+  // and each costs a few hundred bytes per connection.
+  #controller: AbortController | undefined;
+  #stopReason: unknown;
+  #stopped = false;
+  #ended: Promise<void> | undefined;
+  #isEnded = false;
+  #resolveEnded: (() => void) | undefined;
 
   constructor(
     init: {
       id: number;
       listener: Listener<P>;
       transport: Transport;
-      signal: AbortSignal;
       handshakeTimeout: number;
       /** Read a PROXY header first (the checked `proxyHeader` option of `listen()`). */
       proxyHeader?: ProxyHeaderReading;
@@ -160,17 +164,37 @@ export class ConnectionRecord<P = unknown> implements Connection<P> {
     this.ref = init.listener.ref;
     this.listener = init.listener;
     this.transport = init.transport;
-    this.signal = init.signal;
     this.#handshakeTimeout = init.handshakeTimeout;
     this.#proxyHeaderReading = init.proxyHeader;
     this.socket = socket;
     this.#owner = owner;
-    this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#stopped) this.#controller.abort(this.#stopReason);
+    }
+    return this.#controller.signal;
+  }
+
+  get ended(): Promise<void> {
+    this.#ended ??= this.#isEnded ? Promise.resolve() : new Promise((resolve) => (this.#resolveEnded = resolve));
+    return this.#ended;
+  }
+
+  /** Aborts `signal` (now, or when it is first read); the supervisor calls it when the listener stops. */
+  abort(reason: unknown): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#stopReason = reason;
+    this.#controller?.abort(reason);
   }
 
   /** Resolves `ended`; the supervisor calls it once the connection is over (idempotent). */
   markEnded(): void {
-    this.#resolveEnded();
+    this.#isEnded = true;
+    this.#resolveEnded?.();
   }
 
   handshake(): Promise<Socket> {

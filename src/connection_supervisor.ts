@@ -65,7 +65,6 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
   #terminated = 0;
   #failed = 0;
   #stopping = false;
-  #abort = new AbortController();
 
   constructor(init: SupervisorInit) {
     this.#listener = init.listener;
@@ -148,7 +147,6 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
         id: this.#nextId++,
         listener: this.#listener,
         transport,
-        signal: this.#abort.signal,
         handshakeTimeout: this.#handshakeTimeout,
         proxyHeader: this.#proxyHeader,
       },
@@ -241,7 +239,8 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
   async shutdown(timeout: ShutdownTimeout): Promise<void> {
     this.#stopping = true;
     this.releaseAcceptors();
-    this.#abort.abort(new ClosedError("listener stopped"));
+    const reason = new ClosedError("listener stopped");
+    for (const conn of [...this.#connections]) conn.abort(reason);
     if (timeout !== "brutal" && this.#connections.size > 0) {
       const { done, cancel } = this.watch(() => this.#connections.size === 0);
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -271,6 +271,24 @@ export function defineConformance(fx: TransportFixture): void {
     assert.ok(sameBytes(received, pattern(size, 9)), `got ${received.length} of ${size} bytes`);
     await client.close();
   });
+
+  test("a socket closes by itself once both directions have ended", async () => {
+    await using listener = await start({
+      transport: fx.make(),
+      protocol: async (conn) => {
+        const socket = await conn.handshake();
+        await socket.send("last words");
+        await socket.shutdown("write");
+        await readAll(socket);
+        await socket.closed; // no close() call: the peer's end of stream finishes it
+      },
+    });
+    const client = await fx.connect(listener);
+    assert.equal(text(await readAll(client)), "last words");
+    await client.shutdown("write");
+    await client.closed;
+    await listener.waitForConnections("==", 0, { timeout: 5000 });
+  });
 }
 
 /** A send still pending after many event-loop turns is waiting for the peer. */

@@ -96,4 +96,23 @@ suite("shutdown", () => {
     await assert.rejects(fx.connect(listener));
     await client.close();
   });
+
+  test("each connection has its own signal, and stop aborts them all", async () => {
+    const signals: AbortSignal[] = [];
+    const listener = await start({
+      transport: fx.make(),
+      protocol: async (conn) => {
+        signals.push(conn.signal);
+        await new Promise((resolve) => conn.signal.addEventListener("abort", resolve, { once: true }));
+      },
+    });
+    const clients = [];
+    for (let i = 0; i < 12; i++) clients.push(await fx.connect(listener));
+    await listener.waitForConnections("==", 12, { timeout: 5000 });
+    assert.equal(new Set(signals).size, 12);
+    assert.ok(signals.every((s) => !s.aborted));
+    await listener.stop();
+    assert.ok(signals.every((s) => s.aborted));
+    await Promise.all(clients.map((c) => c.close()));
+  });
 });

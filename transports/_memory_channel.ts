@@ -104,13 +104,13 @@ export class MemoryChannel implements ByteChannel {
   end(): void {
     if (this.#writeEnded) return;
     this.#writeEnded = true;
-    if (this.#outgoing !== undefined) {
-      this.#outgoing.end();
-      return;
+    if (this.#outgoing !== undefined) this.#outgoing.end();
+    else {
+      const peer = this.#peer;
+      peer.#inboxEnded = true;
+      peer.#flush();
     }
-    const peer = this.#peer;
-    peer.#inboxEnded = true;
-    peer.#flush();
+    this.#closeIfBothEnded();
   }
 
   close(): void {
@@ -172,7 +172,17 @@ export class MemoryChannel implements ByteChannel {
     if (this.#inboxEnded && this.#inbox.length === 0 && !this.#endDelivered) {
       this.#endDelivered = true;
       sink.onEnd();
+      this.#closeIfBothEnded();
     }
+  }
+
+  /** Like a TCP socket, an end closes once both directions have ended (end of stream sent and received). */
+  #closeIfBothEnded(): void {
+    // halfClose: false models a peer FIN that tears the connection down: its own path reports that.
+    if (!this.#writeEnded || !this.#endDelivered || this.#closed || this.#writeRefused) return;
+    this.#closed = true;
+    const sink = this.#sink;
+    queueMicrotask(() => sink?.onClose());
   }
 
   /** Tells a writer waiting for room that there is some: the inbox and the bytes in flight are under the window. */
@@ -217,8 +227,8 @@ export class MemoryChannel implements ByteChannel {
         this.#flush();
         // A network without half-close turns the peer's FIN into a full close.
         if (!this.#faults!.halfClose && !this.#writeEnded) {
-          this.end();
           this.#writeRefused = true;
+          this.end();
         }
       },
       settled: () => this.#drainPeer(),
