@@ -12,6 +12,9 @@ import type { Logger, Protocol } from "./listener_options.ts";
 import type { Address, Socket, Transport } from "./transport.ts";
 import type { ProxyHeaderReading } from "./_proxy_reader.ts";
 
+/** How long a finished connection's socket may take to flush what the protocol sent before it is dropped. */
+export const CLOSE_LINGER_MS = 5000;
+
 /** How long `stop()` lets connections finish: ms, `Infinity`, or `"brutal"` (not at all). */
 export type ShutdownTimeout = number | "brutal";
 
@@ -55,7 +58,9 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
   #logger: Logger;
   #maxConnections: number;
   #connections = new Set<ConnectionRecord<unknown>>();
-  #closing = new Set<Socket>();
+  /** Sockets of finished connections still flushing, with when they must be gone. */
+  #closing = new Map<Socket, number>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
   #active = 0;
   #reserved = 0; // acceptors let through the gate and now waiting in accept()
   #gate: ((pass: boolean) => void)[] = [];
@@ -205,8 +210,23 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
 
   /** Closes a finished connection's socket, flushing what the protocol sent. */
   #release(socket: Socket): void {
-    this.#closing.add(socket);
-    socket.close().then(() => this.#closing.delete(socket));
+    this.#closing.set(socket, Date.now() + CLOSE_LINGER_MS);
+    const closed = () => {
+      this.#closing.delete(socket);
+      if (this.#closing.size === 0) this.#stopSweeper();
+    };
+    socket.close().then(closed, closed);
+    // A peer that never reads would keep the socket flushing forever: one
+    // timer for all closing sockets drops the ones past their linger.
+    this.#sweeper ??= setInterval(() => {
+      const now = Date.now();
+      for (const [closing, deadline] of this.#closing) if (deadline <= now) closing.destroy();
+    }, CLOSE_LINGER_MS);
+  }
+
+  #stopSweeper(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 
   // ---- waiting on counts ----
@@ -256,7 +276,8 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
       // A protocol stuck past the timeout may never return: its connection is over all the same.
       conn.markEnded();
     }
-    for (const socket of this.#closing) socket.destroy();
+    for (const socket of this.#closing.keys()) socket.destroy();
+    this.#stopSweeper();
   }
 }
 

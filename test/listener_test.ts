@@ -13,6 +13,7 @@ import {
   tcp,
   TimeoutError,
 } from "../mod.ts";
+import { CLOSE_LINGER_MS } from "../src/connection_supervisor.ts";
 import { suite, test } from "./_harness.ts";
 import {
   activeEcho,
@@ -382,3 +383,27 @@ suite("supervisor", () => {
 async function waitAll(listener: { connections: (k: "all") => number }, n: number): Promise<void> {
   await waitFor(() => listener.connections("all") === n);
 }
+
+suite("release", () => {
+  test("a finished connection whose peer never reads is dropped after its linger", async () => {
+    const finished = signal<Socket>();
+    await using listener = await start({
+      transport: fx.make(),
+      protocol: async (conn) => {
+        const socket = await conn.handshake();
+        // 32 MiB queued without waiting: far more than the kernel buffers hold, so
+        // the close can never finish flushing to a client that reads nothing.
+        const chunk = new Uint8Array(1024 * 1024);
+        for (let i = 0; i < 32; i++) socket.send(chunk).catch(() => {});
+        finished.resolve(socket);
+      },
+    });
+    const client = await fx.connect(listener);
+    const socket = await finished.promise;
+    await listener.waitForConnections("==", 0, { timeout: 5000 });
+    const released = performance.now();
+    await socket.closed; // without the linger, this never resolves while the client reads nothing
+    assert.ok(performance.now() - released >= CLOSE_LINGER_MS - 1000, "dropped before the linger ran out");
+    client.destroy();
+  }, { timeout: 30_000 });
+});
