@@ -7,6 +7,11 @@
  * while the channel is under its high-water mark, and a timer exists only
  * while a `recv` with a timeout actually waits.
  *
+ * An idle connection is mostly this object, so it holds nothing it does not
+ * need yet: the read buffer, the `closed` promise and the drain promise are
+ * made when first needed, a pending read is a promise plus fields here (no
+ * waiter object, no closures), and the async iterator is one small object.
+ *
  * @module
  */
 import type { ByteChannel, ChannelSink } from "./byte_channel.ts";
@@ -20,15 +25,49 @@ const RESOLVED: Promise<void> = Promise.resolve();
 const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true });
 const encoder = new TextEncoder();
 
-type Settle = (value: Uint8Array | null) => void;
+type Resolve = (value: unknown) => void;
+type Reject = (error: unknown) => void;
 
-/** A pending read: who waits, for how many bytes, and in which shape. */
-interface Waiter {
-  length: number;
-  iterate: boolean;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+function ignore(): void {}
+
+// `new Promise(capture)` runs `capture` synchronously: the promise's resolving
+// functions land here and are taken at once, so making a pending promise
+// allocates no executor closure and no context.
+let capturedResolve: Resolve = ignore;
+let capturedReject: Reject = ignore;
+function capture(resolve: Resolve, reject: Reject): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+function takeResolve(): Resolve {
+  const resolve = capturedResolve;
+  capturedResolve = ignore;
+  return resolve;
+}
+function takeReject(): Reject {
+  const reject = capturedReject;
+  capturedReject = ignore;
+  return reject;
+}
+
+/** The iterator's way to the socket's private read: a method no user of `Socket` sees or names. */
+const NEXT_CHUNK = Symbol("StreamSocket.nextChunk");
+
+/** What `for await (const chunk of socket)` uses: one object holding the socket, no closures. */
+class SocketIterator implements AsyncIterator<Uint8Array> {
+  readonly #socket: StreamSocket;
+
+  constructor(socket: StreamSocket) {
+    this.#socket = socket;
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    return this.#socket[NEXT_CHUNK]();
+  }
+
+  return(): Promise<IteratorResult<Uint8Array>> {
+    return Promise.resolve(DONE);
+  }
 }
 
 /** Extra facts a transport knows about a socket it builds. */
@@ -43,11 +82,11 @@ export interface StreamSocketInit {
 export class StreamSocket implements Socket, ChannelSink {
   readonly secure: boolean;
   readonly tls: TlsInfo | undefined;
-  readonly closed: Promise<void>;
 
   #channel: ByteChannel;
   #highWaterMark: number;
-  #chunks: Uint8Array[] = [];
+  /** Bytes received and not yet read; made by the first chunk that has to wait. */
+  #chunks: Uint8Array[] | undefined;
   #buffered = 0;
   #paused = false;
   #ended = false; // no more bytes will arrive (peer EOF, read shutdown or close)
@@ -56,35 +95,54 @@ export class StreamSocket implements Socket, ChannelSink {
   #closing = false;
   #isClosed = false;
   #error: ClosedError | undefined;
-  #waiter: Waiter | undefined;
-  #drain: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
-  #resolveClosed!: () => void;
+  // The pending read, if any (#waitResolve set): how many bytes, in which shape, and its timer.
+  #waitResolve: Resolve | undefined;
+  #waitReject: Reject | undefined;
+  #waitLength = 0;
+  #waitIterate = false;
+  #waitTimer: ReturnType<typeof setTimeout> | undefined;
+  #drain: { promise: Promise<void>; resolve: Resolve; reject: Reject } | undefined;
+  #closed: Promise<void> | undefined;
+  #resolveClosed: Resolve | undefined;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
 
-  constructor(channel: ByteChannel, init: StreamSocketInit = {}) {
+  constructor(channel: ByteChannel, init?: StreamSocketInit) {
     this.#channel = channel;
     this.#highWaterMark = channel.readHighWaterMark ?? READ_HIGH_WATER_MARK;
-    this.secure = init.secure ?? false;
-    this.tls = init.tls;
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.secure = init?.secure ?? false;
+    this.tls = init?.tls;
     channel.start(this);
+  }
+
+  /** Resolves once the socket is closed, however that happened (made on first use). */
+  get closed(): Promise<void> {
+    if (this.#closed === undefined) {
+      if (this.#isClosed) this.#closed = RESOLVED;
+      else {
+        this.#closed = new Promise(capture) as Promise<void>;
+        this.#resolveClosed = takeResolve();
+        takeReject();
+      }
+    }
+    return this.#closed;
   }
 
   // ---- ChannelSink: called by the adapter ----
 
   onData(chunk: Uint8Array): void {
     if (this.#readShut || chunk.length === 0) return;
-    const waiter = this.#waiter;
-    if (waiter !== undefined && this.#buffered === 0 && (waiter.length === 0 || waiter.length === chunk.length)) {
-      this.#settle(waiter, chunk);
+    const length = this.#waitLength;
+    const waiting = this.#waitResolve !== undefined;
+    if (waiting && this.#buffered === 0 && (length === 0 || length === chunk.length)) {
+      this.#settle(chunk);
       return;
     }
-    this.#chunks.push(chunk);
+    (this.#chunks ??= []).push(chunk);
     this.#buffered += chunk.length;
-    if (waiter !== undefined) {
+    if (waiting) {
       // A waiter that wants more than the buffer limit keeps the bytes coming.
-      if (this.#buffered >= waiter.length) this.#settle(waiter, this.#take(waiter.length));
+      if (this.#buffered >= length) this.#settle(this.#take(length));
     } else if (this.#buffered >= this.#highWaterMark && !this.#paused) {
       this.#paused = true;
       this.#channel.pause();
@@ -99,7 +157,7 @@ export class StreamSocket implements Socket, ChannelSink {
   onDrain(): void {
     const drain = this.#drain;
     this.#drain = undefined;
-    drain?.resolve();
+    drain?.resolve(undefined);
   }
 
   onError(error: unknown): void {
@@ -107,8 +165,7 @@ export class StreamSocket implements Socket, ChannelSink {
     const code = systemErrorCode(error) ?? "ECLOSED";
     const message = error instanceof Error ? error.message : String(error);
     this.#error = new ClosedError(`socket failed: ${message}`, code, { cause: error });
-    const waiter = this.#waiter;
-    if (waiter !== undefined) this.#fail(waiter, this.#error);
+    if (this.#waitResolve !== undefined) this.#fail(this.#error);
     const drain = this.#drain;
     this.#drain = undefined;
     drain?.reject(this.#error);
@@ -122,7 +179,9 @@ export class StreamSocket implements Socket, ChannelSink {
     const drain = this.#drain;
     this.#drain = undefined;
     drain?.reject(this.#error ?? new ClosedError("socket closed"));
-    this.#resolveClosed();
+    const resolveClosed = this.#resolveClosed;
+    this.#resolveClosed = undefined;
+    resolveClosed?.(undefined);
   }
 
   // ---- Socket ----
@@ -132,10 +191,12 @@ export class StreamSocket implements Socket, ChannelSink {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return {
-      next: () => this.#read(0, undefined, true) as Promise<IteratorResult<Uint8Array>>,
-      return: () => Promise.resolve(DONE),
-    };
+    return new SocketIterator(this);
+  }
+
+  /** What `SocketIterator.next()` calls. */
+  [NEXT_CHUNK](): Promise<IteratorResult<Uint8Array>> {
+    return this.#read(0, undefined, true) as Promise<IteratorResult<Uint8Array>>;
   }
 
   send(data: Uint8Array | string): Promise<void> {
@@ -147,9 +208,8 @@ export class StreamSocket implements Socket, ChannelSink {
     if (bytes.length === 0) return RESOLVED;
     if (this.#channel.write(bytes)) return RESOLVED;
     if (this.#drain === undefined) {
-      let resolve!: () => void, reject!: (e: unknown) => void;
-      const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-      this.#drain = { promise, resolve, reject };
+      const promise = new Promise(capture) as Promise<void>;
+      this.#drain = { promise, resolve: takeResolve(), reject: takeReject() };
     }
     return this.#drain.promise;
   }
@@ -165,7 +225,7 @@ export class StreamSocket implements Socket, ChannelSink {
     if ((how === "read" || how === "read_write") && !this.#readShut) {
       this.#readShut = true;
       this.#ended = true;
-      this.#chunks = [];
+      this.#chunks = undefined;
       this.#buffered = 0;
       this.#wakeAtEnd();
       // Keep draining the network so a writing peer is not blocked by bytes nobody will read.
@@ -240,7 +300,7 @@ export class StreamSocket implements Socket, ChannelSink {
     if (!Number.isSafeInteger(length) || length < 0) {
       return Promise.reject(new RangeError(`recv(length): length must be an integer >= 0, got ${length}`));
     }
-    if (this.#waiter !== undefined) {
+    if (this.#waitResolve !== undefined) {
       return Promise.reject(new TypeError("recv(): another recv() on this socket is still pending"));
     }
     if (this.#buffered > 0 && this.#buffered >= length) {
@@ -252,28 +312,35 @@ export class StreamSocket implements Socket, ChannelSink {
       if (this.#buffered > 0) return Promise.reject(this.#shortRead(length));
       return Promise.resolve(iterate ? DONE : null);
     }
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = { length, iterate, resolve, reject, timer: undefined };
-      if (timeout !== undefined && timeout !== Infinity) {
-        if (!(timeout >= 0)) throw new RangeError(`recv(): timeout must be a number >= 0, got ${timeout}`);
-        waiter.timer = setTimeout(() => {
-          if (this.#waiter !== waiter) return;
-          this.#waiter = undefined;
-          reject(new TimeoutError(`recv() timed out after ${timeout} ms`));
-        }, timeout);
-      }
-      this.#waiter = waiter;
-      // A large request may need more than the buffer limit: keep reading.
-      if (this.#paused) {
-        this.#paused = false;
-        this.#channel.resume();
-      }
-    });
+    const timed = timeout !== undefined && timeout !== Infinity;
+    if (timed && !(timeout >= 0)) {
+      return Promise.reject(new RangeError(`recv(): timeout must be a number >= 0, got ${timeout}`));
+    }
+    const promise = new Promise(capture);
+    const resolve = takeResolve();
+    this.#waitResolve = resolve;
+    this.#waitReject = takeReject();
+    this.#waitLength = length;
+    this.#waitIterate = iterate;
+    if (timed) {
+      this.#waitTimer = setTimeout(() => {
+        if (this.#waitResolve !== resolve) return;
+        const reject = this.#waitReject!;
+        this.#clearWait();
+        reject(new TimeoutError(`recv() timed out after ${timeout} ms`));
+      }, timeout);
+    }
+    // A large request may need more than the buffer limit: keep reading.
+    if (this.#paused) {
+      this.#paused = false;
+      this.#channel.resume();
+    }
+    return promise;
   }
 
   /** Removes `length` bytes (0: the first chunk) from the buffer. */
   #take(length: number): Uint8Array {
-    const chunks = this.#chunks;
+    const chunks = this.#chunks!;
     const first = chunks[0]!;
     let out: Uint8Array;
     if (length === 0 || first.length === length) {
@@ -307,27 +374,37 @@ export class StreamSocket implements Socket, ChannelSink {
     return out;
   }
 
-  #settle(waiter: Waiter, chunk: Uint8Array | null): void {
-    this.#waiter = undefined;
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
-    const settle = waiter.resolve as Settle;
-    if (waiter.iterate) waiter.resolve(chunk === null ? DONE : { value: chunk, done: false });
-    else settle(chunk);
+  /** Forgets the pending read (its timer too); the caller settles it. */
+  #clearWait(): void {
+    this.#waitResolve = undefined;
+    this.#waitReject = undefined;
+    const timer = this.#waitTimer;
+    if (timer !== undefined) {
+      this.#waitTimer = undefined;
+      clearTimeout(timer);
+    }
   }
 
-  #fail(waiter: Waiter, error: unknown): void {
-    this.#waiter = undefined;
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
-    waiter.reject(error);
+  #settle(chunk: Uint8Array | null): void {
+    const resolve = this.#waitResolve!;
+    const iterate = this.#waitIterate;
+    this.#clearWait();
+    if (!iterate) resolve(chunk);
+    else resolve(chunk === null ? DONE : { value: chunk, done: false });
+  }
+
+  #fail(error: unknown): void {
+    const reject = this.#waitReject!;
+    this.#clearWait();
+    reject(error);
   }
 
   #wakeAtEnd(): void {
-    const waiter = this.#waiter;
-    if (waiter === undefined) return;
-    if (this.#error !== undefined) this.#fail(waiter, this.#error);
-    else if (this.#buffered === 0) this.#settle(waiter, null);
-    else if (this.#buffered >= waiter.length) this.#settle(waiter, this.#take(waiter.length));
-    else this.#fail(waiter, this.#shortRead(waiter.length));
+    if (this.#waitResolve === undefined) return;
+    if (this.#error !== undefined) this.#fail(this.#error);
+    else if (this.#buffered === 0) this.#settle(null);
+    else if (this.#buffered >= this.#waitLength) this.#settle(this.#take(this.#waitLength));
+    else this.#fail(this.#shortRead(this.#waitLength));
   }
 
   #shortRead(length: number): ClosedError {

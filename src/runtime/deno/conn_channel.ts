@@ -3,8 +3,13 @@
  * pulls bytes while the sink wants them, and a write loop that drains a
  * queue with `conn.write`.
  *
- * Neither loop allocates a closure or timer per chunk: each is one async
- * method that runs while there is work and stops when there is none.
+ * Neither loop allocates a closure or timer per chunk, nor an async
+ * function frame: each is a chain of `conn.read(...).then(onRead)` /
+ * `conn.write(...).then(onWritten)` with one bound handler per connection
+ * (the write one made by the first write). A connection idles in a
+ * pending read, and a suspended async method would hold its frame
+ * (generator, registers, promise, await closures) for as long as the peer
+ * is silent; a write per `send` would start a new async call each time.
  *
  * @module
  */
@@ -33,13 +38,18 @@ export class ConnChannel implements ByteChannel {
   // read side
   #buffer = new ReadBuffer();
   #paused = false;
-  #reading = false; // the read loop runs (a read may be pending)
+  #reading = false; // a conn.read() is pending
   #eof = false; // the peer ended its direction
+  /** Settles each `conn.read()`: its byte count or null, or (as the rejection handler) its failure. */
+  #onRead: (result: unknown) => void = this.#afterRead.bind(this);
 
   // write side
-  #queue: Uint8Array[] = [];
+  #queue: Uint8Array[] | undefined; // made by the first write
+  #inFlight: Uint8Array | undefined; // the chunk conn.write() has now
+  /** Settles each `conn.write()` (made by the first write): its byte count, or its failure. */
+  #onWritten: ((result: unknown) => void) | undefined;
   #queued = 0; // bytes in #queue not yet written
-  #writing = false; // the write loop runs
+  #writing = false; // a conn.write() is pending
   #needDrain = false; // write() returned false: call onDrain below the mark
   #ending = false; // end() called: shut the write side once the queue is out
   #writeShut = false; // closeWrite() completed
@@ -66,7 +76,7 @@ export class ConnChannel implements ByteChannel {
   start(sink: ChannelSink): void {
     this.#sink = sink;
     if (this.#closed) this.#fireClose();
-    else if (!this.#paused) void this.#readLoop();
+    else if (!this.#paused) this.#readNext();
   }
 
   pause(): void {
@@ -77,7 +87,7 @@ export class ConnChannel implements ByteChannel {
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    if (!this.#reading && !this.#eof && !this.#closed && this.#sink !== undefined) void this.#readLoop();
+    if (!this.#reading && !this.#eof && !this.#closed && this.#sink !== undefined) this.#readNext();
   }
 
   /**
@@ -88,9 +98,9 @@ export class ConnChannel implements ByteChannel {
   write(chunk: Uint8Array): boolean {
     if (this.#closed || this.#ending || this.#closing) return true;
     if (chunk.length === 0) return this.#queued < WRITE_HIGH_WATER_MARK;
-    this.#queue.push(chunk);
+    (this.#queue ??= []).push(chunk);
     this.#queued += chunk.length;
-    if (!this.#writing) void this.#writeLoop();
+    if (!this.#writing) this.#writeNext(this.#nextChunk(this.#queue));
     if (this.#queued < WRITE_HIGH_WATER_MARK) return true;
     this.#needDrain = true;
     return false;
@@ -126,58 +136,70 @@ export class ConnChannel implements ByteChannel {
 
   // ---- internals ----
 
-  async #readLoop(): Promise<void> {
+  /** Starts the next read; `#afterRead` continues the chain while the sink wants bytes. */
+  #readNext(): void {
     this.#reading = true;
-    const conn = this.#conn;
-    const buffer = this.#buffer;
-    const sink = this.#sink!;
-    try {
-      while (!this.#paused && !this.#closed) {
-        const n = await conn.read(buffer.next());
-        // Closed locally while the read waited: its result (or Interrupted error) means nothing.
-        if (this.#closed) break;
-        if (n === null) {
+    this.#conn.read(this.#buffer.next()).then(this.#onRead, this.#onRead);
+  }
+
+  #afterRead(result: unknown): void {
+    // Closed locally while the read waited: its result (or Interrupted /
+    // BadResource error) means nothing.
+    if (!this.#closed) {
+      try {
+        if (typeof result === "number") {
+          if (result > 0) this.#sink!.onData(this.#buffer.take(result));
+          if (!this.#paused && !this.#closed) return this.#readNext();
+        } else if (result === null) {
           this.#eof = true;
-          sink.onEnd();
+          this.#sink!.onEnd();
           if (this.#writeShut) this.#closeNow();
-          break;
+        } else {
+          this.#fail(result);
         }
-        if (n > 0) sink.onData(buffer.take(n));
+      } catch (error) {
+        if (!this.#closed) this.#fail(error);
       }
-    } catch (error) {
-      // After a local close the pending read rejects with Interrupted or BadResource: not a failure.
-      if (!this.#closed) this.#fail(error);
     }
     this.#reading = false;
     if (this.#closed) this.#fireClose();
   }
 
-  async #writeLoop(): Promise<void> {
+  /** Writes the next chunk off the queue; `#afterWrite` continues the chain while chunks wait. */
+  #writeNext(chunk: Uint8Array): void {
     this.#writing = true;
-    const conn = this.#conn;
-    const queue = this.#queue;
+    this.#inFlight = chunk;
+    const onWritten = (this.#onWritten ??= this.#afterWrite.bind(this));
+    this.#conn.write(chunk).then(onWritten, onWritten);
+  }
+
+  #afterWrite(result: unknown): void {
+    const chunk = this.#inFlight!;
+    this.#inFlight = undefined;
+    if (this.#closed) {
+      this.#writing = false;
+      return;
+    }
     try {
-      while (queue.length > 0) {
-        let chunk = this.#nextChunk(queue);
-        for (;;) {
-          const n = await conn.write(chunk);
-          if (this.#closed) return;
-          this.#queued -= n;
-          if (this.#needDrain && this.#queued < WRITE_HIGH_WATER_MARK) {
-            this.#needDrain = false;
-            this.#sink!.onDrain(); // may write, end, close or destroy synchronously
-            if (this.#closed) return;
-          }
-          if (n >= chunk.length) break;
-          chunk = chunk.subarray(n);
+      if (typeof result !== "number") throw result;
+      this.#queued -= result;
+      if (this.#needDrain && this.#queued < WRITE_HIGH_WATER_MARK) {
+        this.#needDrain = false;
+        this.#sink!.onDrain(); // may write, end, close or destroy synchronously
+        if (this.#closed) {
+          this.#writing = false;
+          return;
         }
       }
+      if (result < chunk.length) return this.#writeNext(chunk.subarray(result));
+      const queue = this.#queue!;
+      if (queue.length > 0) return this.#writeNext(this.#nextChunk(queue));
     } catch (error) {
+      this.#writing = false;
       if (!this.#closed) this.#fail(error);
       return;
-    } finally {
-      this.#writing = false;
     }
+    this.#writing = false;
     if (this.#closing) this.#closeNow();
     else if (this.#ending) void this.#shutWrite();
   }
@@ -228,7 +250,7 @@ export class ConnChannel implements ByteChannel {
   #closeNow(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#queue.length = 0;
+    if (this.#queue !== undefined) this.#queue.length = 0;
     this.#queued = 0;
     this.#buffer.release();
     try {
@@ -236,7 +258,7 @@ export class ConnChannel implements ByteChannel {
     } catch {
       // Already closed: nothing to release.
     }
-    // A pending read ends with Interrupted; the read loop then reports the close.
+    // A pending read ends with Interrupted; #afterRead then reports the close.
     if (!this.#reading) this.#fireClose();
   }
 

@@ -1,6 +1,6 @@
 /**
- * A `ByteChannel` over a `node:net` socket (and, later, a `node:tls` one,
- * which is the same class underneath).
+ * A `ByteChannel` over a `node:net` socket (and a `node:tls` one, which is
+ * the same class underneath).
  *
  * @module
  */
@@ -8,10 +8,38 @@ import type { Socket as NetSocket } from "node:net";
 import type { ByteChannel, ChannelSink } from "../../byte_channel.ts";
 import type { Address } from "../../transport.ts";
 
-/** Events wired once per connection; nothing is allocated per chunk. */
+/** Where a socket's listeners find the sink (Node.js calls listeners with `this` = the socket). */
+const SINK = Symbol("corral.sink");
+
+type SinkSocket = NetSocket & { [SINK]: ChannelSink };
+
+// One set of listener functions for every socket: nothing is allocated per
+// connection beyond one property, nor per chunk.
+function onData(this: SinkSocket, chunk: Uint8Array): void {
+  this[SINK].onData(chunk);
+}
+function onEnd(this: SinkSocket): void {
+  this[SINK].onEnd();
+}
+function onDrain(this: SinkSocket): void {
+  this[SINK].onDrain();
+}
+function onError(this: SinkSocket, error: Error): void {
+  this[SINK].onError(error);
+}
+function onClose(this: SinkSocket): void {
+  this[SINK].onClose();
+}
+function destroySocket(this: NetSocket): void {
+  this.destroy();
+}
+
+/** Events wired once per connection, to shared listeners. */
 export class NodeSocketChannel implements ByteChannel {
   #socket: NetSocket;
   #unix: { local: string; remote: string } | undefined;
+  /** `drain` is listened to from the first write the socket could not take at once. */
+  #drainWatched = false;
   #local: Address | undefined;
   #remote: Address | undefined;
 
@@ -22,12 +50,12 @@ export class NodeSocketChannel implements ByteChannel {
   }
 
   start(sink: ChannelSink): void {
-    const socket = this.#socket;
-    socket.on("data", (chunk: Uint8Array) => sink.onData(chunk));
-    socket.on("end", () => sink.onEnd());
-    socket.on("drain", () => sink.onDrain());
-    socket.on("error", (error) => sink.onError(error));
-    socket.on("close", () => sink.onClose());
+    const socket = this.#socket as SinkSocket;
+    socket[SINK] = sink;
+    socket.on("data", onData);
+    socket.on("end", onEnd);
+    socket.on("error", onError);
+    socket.on("close", onClose);
   }
 
   pause(): void {
@@ -39,7 +67,13 @@ export class NodeSocketChannel implements ByteChannel {
   }
 
   write(chunk: Uint8Array): boolean {
-    return this.#socket.write(chunk);
+    const socket = this.#socket;
+    if (socket.write(chunk)) return true;
+    if (!this.#drainWatched) {
+      this.#drainWatched = true;
+      socket.on("drain", onDrain);
+    }
+    return false;
   }
 
   end(): void {
@@ -49,10 +83,11 @@ export class NodeSocketChannel implements ByteChannel {
   close(): void {
     const socket = this.#socket;
     // With allowHalfOpen, end() alone would wait for the peer's FIN: close
-    // fully as soon as our queued bytes are handed to the kernel.
+    // fully as soon as our queued bytes are handed to the kernel. Once the
+    // peer's FIN is in, net.Socket's autoDestroy does that by itself.
     if (socket.writableFinished) socket.destroy();
     else {
-      socket.once("finish", () => socket.destroy());
+      if (!socket.readableEnded) socket.once("finish", destroySocket);
       socket.end();
     }
   }
