@@ -8,6 +8,7 @@
  */
 import { ClosedError } from "./errors.ts";
 import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "./transport.ts";
+import { readableView } from "./_readable_view.ts";
 
 const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true });
 
@@ -113,17 +114,7 @@ export class PrefixedSocket implements Socket {
   }
 
   get readable(): ReadableStream<Uint8Array> {
-    this.#readable ??= new ReadableStream<Uint8Array>(
-      {
-        pull: async (controller) => {
-          const chunk = await this.recv(0);
-          if (chunk === null) controller.close();
-          else controller.enqueue(chunk);
-        },
-        cancel: () => this.shutdown("read"),
-      },
-      { highWaterMark: 0 },
-    );
+    this.#readable ??= readableView(this);
     return this.#readable;
   }
 

@@ -17,6 +17,7 @@
 import type { ByteChannel, ChannelSink } from "./byte_channel.ts";
 import { ClosedError, systemErrorCode, TimeoutError } from "./errors.ts";
 import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "./transport.ts";
+import { readableView } from "./_readable_view.ts";
 
 /** Bytes buffered for the reader before the channel is paused. */
 const READ_HIGH_WATER_MARK = 64 * 1024;
@@ -271,17 +272,7 @@ export class StreamSocket implements Socket, ChannelSink {
   }
 
   get readable(): ReadableStream<Uint8Array> {
-    this.#readable ??= new ReadableStream<Uint8Array>(
-      {
-        pull: async (controller) => {
-          const chunk = await this.recv(0);
-          if (chunk === null) controller.close();
-          else controller.enqueue(chunk);
-        },
-        cancel: () => this.shutdown("read"),
-      },
-      { highWaterMark: 0 },
-    );
+    this.#readable ??= readableView(this);
     return this.#readable;
   }
 
