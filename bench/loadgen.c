@@ -46,7 +46,7 @@
 #define HIST_US 200000 /* latency histogram: 1 us buckets up to 200 ms, then one overflow bucket */
 #define IDLE_CONCURRENCY 256
 #define IDLE_WARMUP 200
-#define DRAIN_SECONDS 5.0
+#define DRAIN_SECONDS 10.0
 
 enum mode { THROUGHPUT, PINGPONG, CONNECT, IDLE };
 enum state { CONNECTING, ECHOING, HOLDING, FREE };
@@ -356,7 +356,8 @@ static void slice(int index, int which, double warmup, double seconds) {
   double deadline = now() + DRAIN_SECONDS;
   while (t->inflight > 0) {
     if (now() > deadline) {
-      fprintf(stderr, "loadgen: the server did not answer what was in flight within %g s\n", DRAIN_SECONDS);
+      fprintf(stderr, "loadgen: server %d (port %d) did not answer what was in flight within %g s (%llu left)\n", which,
+              ntohs(t->addr.sin_port), DRAIN_SECONDS, (unsigned long long)t->inflight);
       exit(1);
     }
     serve_events(100);

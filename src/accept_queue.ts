@@ -8,12 +8,15 @@
  */
 import { ClosedError } from "./errors.ts";
 import type { Address, ListenSocket, Socket } from "./transport.ts";
+import { capture, type Reject, type Resolve, takeReject, takeResolve } from "./_pending_promise.ts";
 
 /** Pairs pushed sockets with pulling acceptors, in arrival order. */
 export class AcceptQueue implements ListenSocket {
   readonly address: Address;
   #ready: Socket[] = [];
-  #waiting: { resolve: (s: Socket) => void; reject: (e: unknown) => void }[] = [];
+  // Acceptors waiting for a socket: their promises' resolve and reject functions, in order.
+  #waitingResolve: Resolve[] = [];
+  #waitingReject: Reject[] = [];
   #closed = false;
   #failure: unknown;
   #onClose: () => Promise<void>;
@@ -35,9 +38,11 @@ export class AcceptQueue implements ListenSocket {
       socket.destroy();
       return;
     }
-    const waiter = this.#waiting.shift();
-    if (waiter !== undefined) waiter.resolve(socket);
-    else this.#ready.push(socket);
+    const resolve = this.#waitingResolve.shift();
+    if (resolve !== undefined) {
+      this.#waitingReject.shift();
+      resolve(socket);
+    } else this.#ready.push(socket);
   }
 
   /**
@@ -45,9 +50,11 @@ export class AcceptQueue implements ListenSocket {
    * acceptor's error policy (back off, carry on) sees it.
    */
   fail(error: unknown): void {
-    const waiter = this.#waiting.shift();
-    if (waiter !== undefined) waiter.reject(error);
-    else this.#failure ??= error;
+    const reject = this.#waitingReject.shift();
+    if (reject !== undefined) {
+      this.#waitingResolve.shift();
+      reject(error);
+    } else this.#failure ??= error;
   }
 
   accept(): Promise<Socket> {
@@ -59,14 +66,18 @@ export class AcceptQueue implements ListenSocket {
       this.#failure = undefined;
       return Promise.reject(failure);
     }
-    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+    const promise = new Promise(capture) as Promise<Socket>;
+    this.#waitingResolve.push(takeResolve());
+    this.#waitingReject.push(takeReject());
+    return promise;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     const error = new ClosedError("listen socket closed");
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
+    this.#waitingResolve.length = 0;
+    for (const reject of this.#waitingReject.splice(0)) reject(error);
     // Connections the kernel completed but no acceptor took are refused now.
     for (const socket of this.#ready.splice(0)) socket.destroy();
     await this.#onClose();

@@ -10,6 +10,11 @@ import type { ProxyHeader } from "./proxy_header.ts";
 import { type ProxyHeaderReading, readProxyHeader } from "./_proxy_reader.ts";
 import type { Socket, Transport } from "./transport.ts";
 
+/** `#stopReason` of a connection whose listener has not stopped. */
+const NOT_STOPPED: unique symbol = Symbol("not stopped");
+/** `#ended` of a connection that ended before anyone asked for `ended`. */
+const ENDED: unique symbol = Symbol("ended");
+
 /**
  * One accepted connection, handed to the protocol function.
  *
@@ -114,19 +119,30 @@ export interface Connection<P = unknown> {
   removeFromCount(): void;
 }
 
-/** The supervisor's side of a connection. */
+/**
+ * The supervisor's side of a connection: what every connection of one
+ * listener shares is kept here once, not copied into each record.
+ */
 export interface ConnectionOwner<P> {
+  /** The listener whose connections these are. */
+  readonly listener: Listener<P>;
+  /** Milliseconds `handshake()` may take. */
+  readonly handshakeTimeout: number;
+  /** Read a PROXY header first (the checked `proxyHeader` option of `listen()`), or undefined. */
+  readonly proxyHeader: ProxyHeaderReading | undefined;
   /** Called by `removeFromCount()`. */
   uncount(conn: ConnectionRecord<P>): void;
   /** Called once when a handshake (or its PROXY header) fails, for the counters and the log. */
   handshakeFailed(conn: ConnectionRecord<P>, error: HandshakeError | ProxyHeaderError): void;
 }
 
-/** A connection as the supervisor tracks it. */
+/**
+ * A connection as the supervisor tracks it. An idle connection is mostly
+ * its socket and this record, so the record holds only what differs per
+ * connection.
+ */
 export class ConnectionRecord<P = unknown> implements Connection<P> {
   readonly id: number;
-  readonly ref: string;
-  readonly listener: Listener<P>;
   readonly transport: Transport;
   /** The socket to close when the protocol ends: the accepted one, then the handshaken one. */
   socket: Socket;
@@ -135,65 +151,56 @@ export class ConnectionRecord<P = unknown> implements Connection<P> {
   /** The handshake's failure, so it is logged and counted once. */
   handshakeError: HandshakeError | ProxyHeaderError | undefined;
   #owner: ConnectionOwner<P>;
-  #handshakeTimeout: number;
   #handshake: Promise<Socket> | undefined;
-  #proxyHeaderReading: ProxyHeaderReading | undefined;
   #proxyHeader: ProxyHeader | undefined;
   // `signal` and `ended` are made on first use: most protocols never ask,
   // and each costs a few hundred bytes per connection.
   #controller: AbortController | undefined;
-  #stopReason: unknown;
-  #stopped = false;
-  #ended: Promise<void> | undefined;
-  #isEnded = false;
+  /** Why the listener stopped, once it did (`NOT_STOPPED` before). */
+  #stopReason: unknown = NOT_STOPPED;
+  /** `ENDED` when the connection ended before anyone asked for `ended`. */
+  #ended: Promise<void> | typeof ENDED | undefined;
   #resolveEnded: (() => void) | undefined;
 
-  constructor(
-    init: {
-      id: number;
-      listener: Listener<P>;
-      transport: Transport;
-      handshakeTimeout: number;
-      /** Read a PROXY header first (the checked `proxyHeader` option of `listen()`). */
-      proxyHeader?: ProxyHeaderReading;
-    },
-    socket: Socket,
-    owner: ConnectionOwner<P>,
-  ) {
-    this.id = init.id;
-    this.ref = init.listener.ref;
-    this.listener = init.listener;
-    this.transport = init.transport;
-    this.#handshakeTimeout = init.handshakeTimeout;
-    this.#proxyHeaderReading = init.proxyHeader;
+  constructor(id: number, socket: Socket, transport: Transport, owner: ConnectionOwner<P>) {
+    this.id = id;
     this.socket = socket;
+    this.transport = transport;
     this.#owner = owner;
+  }
+
+  get ref(): string {
+    return this.#owner.listener.ref;
+  }
+
+  get listener(): Listener<P> {
+    return this.#owner.listener;
   }
 
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
-      if (this.#stopped) this.#controller.abort(this.#stopReason);
+      if (this.#stopReason !== NOT_STOPPED) this.#controller.abort(this.#stopReason);
     }
     return this.#controller.signal;
   }
 
   get ended(): Promise<void> {
-    this.#ended ??= this.#isEnded ? Promise.resolve() : new Promise((resolve) => (this.#resolveEnded = resolve));
-    return this.#ended;
+    const ended = this.#ended;
+    if (ended === ENDED) return (this.#ended = Promise.resolve());
+    return (this.#ended = ended ?? new Promise((resolve) => (this.#resolveEnded = resolve)));
   }
 
   /** Aborts `signal` (now, or when it is first read); the supervisor calls it when the listener stops. */
   abort(reason: unknown): void {
-    if (this.#stopped) return;
-    this.#stopped = true;
+    if (this.#stopReason !== NOT_STOPPED) return;
     this.#stopReason = reason;
     this.#controller?.abort(reason);
   }
 
   /** Resolves `ended`; the supervisor calls it once the connection is over (idempotent). */
   markEnded(): void {
-    this.#isEnded = true;
+    if (this.#ended === undefined) this.#ended = ENDED;
     this.#resolveEnded?.();
   }
 
@@ -212,9 +219,10 @@ export class ConnectionRecord<P = unknown> implements Connection<P> {
 
   async #runHandshake(): Promise<Socket> {
     // The PROXY header comes first on the wire, before any TLS record.
-    if (this.#proxyHeaderReading !== undefined) await this.#readProxyHeader(this.#proxyHeaderReading);
+    const reading = this.#owner.proxyHeader;
+    if (reading !== undefined) await this.#readProxyHeader(reading);
     try {
-      this.socket = await this.transport.handshake(this.socket, this.#handshakeTimeout);
+      this.socket = await this.transport.handshake(this.socket, this.#owner.handshakeTimeout);
       return this.socket;
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);

@@ -51,10 +51,10 @@ export interface ConnectionCounters {
  */
 export class ConnectionSupervisor implements ConnectionOwner<unknown> {
   protocolOptions: unknown;
-  #listener: Listener<unknown>;
+  readonly listener: Listener<unknown>;
+  readonly handshakeTimeout: number;
+  readonly proxyHeader: ProxyHeaderReading | undefined;
   #protocol: Protocol<unknown>;
-  #handshakeTimeout: number;
-  #proxyHeader: ProxyHeaderReading | undefined;
   #logger: Logger;
   #maxConnections: number;
   #connections = new Set<ConnectionRecord<unknown>>();
@@ -72,12 +72,12 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
   #stopping = false;
 
   constructor(init: SupervisorInit) {
-    this.#listener = init.listener;
+    this.listener = init.listener;
     this.#protocol = init.protocol;
     this.protocolOptions = init.protocolOptions;
     this.#maxConnections = init.maxConnections;
-    this.#handshakeTimeout = init.handshakeTimeout;
-    this.#proxyHeader = init.proxyHeader;
+    this.handshakeTimeout = init.handshakeTimeout;
+    this.proxyHeader = init.proxyHeader;
     this.#logger = init.logger;
   }
 
@@ -147,17 +147,7 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
     this.#reserved--;
     this.#accepted++;
     this.#active++;
-    const conn = new ConnectionRecord<unknown>(
-      {
-        id: this.#nextId++,
-        listener: this.#listener,
-        transport,
-        handshakeTimeout: this.#handshakeTimeout,
-        proxyHeader: this.#proxyHeader,
-      },
-      socket,
-      this,
-    );
+    const conn = new ConnectionRecord<unknown>(this.#nextId++, socket, transport, this);
     this.#connections.add(conn);
     this.#notify();
     let result: void | Promise<void>;
@@ -211,17 +201,20 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
   /** Closes a finished connection's socket, flushing what the protocol sent. */
   #release(socket: Socket): void {
     this.#closing.set(socket, Date.now() + CLOSE_LINGER_MS);
-    const closed = () => {
-      this.#closing.delete(socket);
-      if (this.#closing.size === 0) this.#stopSweeper();
-    };
+    const closed = () => this.#closing.delete(socket);
     socket.close().then(closed, closed);
     // A peer that never reads would keep the socket flushing forever: one
-    // timer for all closing sockets drops the ones past their linger.
-    this.#sweeper ??= setInterval(() => {
-      const now = Date.now();
-      for (const [closing, deadline] of this.#closing) if (deadline <= now) closing.destroy();
-    }, CLOSE_LINGER_MS);
+    // timer for all closing sockets drops the ones past their linger. It
+    // stops itself at a tick that finds nothing closing, not when the last
+    // socket closes: with short connections that would be a timer made and
+    // cancelled per connection.
+    this.#sweeper ??= setInterval(() => this.#sweep(), CLOSE_LINGER_MS);
+  }
+
+  #sweep(): void {
+    if (this.#closing.size === 0) return this.#stopSweeper();
+    const now = Date.now();
+    for (const [closing, deadline] of this.#closing) if (deadline <= now) closing.destroy();
   }
 
   #stopSweeper(): void {

@@ -18,6 +18,7 @@ import type { ByteChannel, ChannelSink } from "./byte_channel.ts";
 import { ClosedError, systemErrorCode, TimeoutError } from "./errors.ts";
 import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "./transport.ts";
 import { readableView } from "./_readable_view.ts";
+import { capture, type Reject, type Resolve, takeReject, takeResolve } from "./_pending_promise.ts";
 
 /** Bytes buffered for the reader before the channel is paused. */
 const READ_HIGH_WATER_MARK = 64 * 1024;
@@ -25,31 +26,6 @@ const READ_HIGH_WATER_MARK = 64 * 1024;
 const RESOLVED: Promise<void> = Promise.resolve();
 const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true });
 const encoder = new TextEncoder();
-
-type Resolve = (value: unknown) => void;
-type Reject = (error: unknown) => void;
-
-function ignore(): void {}
-
-// `new Promise(capture)` runs `capture` synchronously: the promise's resolving
-// functions land here and are taken at once, so making a pending promise
-// allocates no executor closure and no context.
-let capturedResolve: Resolve = ignore;
-let capturedReject: Reject = ignore;
-function capture(resolve: Resolve, reject: Reject): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
-function takeResolve(): Resolve {
-  const resolve = capturedResolve;
-  capturedResolve = ignore;
-  return resolve;
-}
-function takeReject(): Reject {
-  const reject = capturedReject;
-  capturedReject = ignore;
-  return reject;
-}
 
 /** The iterator's way to the socket's private read: a method no user of `Socket` sees or names. */
 const NEXT_CHUNK = Symbol("StreamSocket.nextChunk");
