@@ -44,11 +44,11 @@ export class ConnChannel implements ByteChannel {
   #onRead: (result: unknown) => void = this.#afterRead.bind(this);
 
   // write side
-  #queue: Uint8Array[] | undefined; // made by the first write
+  #queue: Uint8Array[] | undefined; // chunks waiting behind the one in flight; made by the first that has to wait
   #inFlight: Uint8Array | undefined; // the chunk conn.write() has now
   /** Settles each `conn.write()` (made by the first write): its byte count, or its failure. */
   #onWritten: ((result: unknown) => void) | undefined;
-  #queued = 0; // bytes in #queue not yet written
+  #queued = 0; // bytes in flight or queued, not yet written
   #writing = false; // a conn.write() is pending
   #needDrain = false; // write() returned false: call onDrain below the mark
   #ending = false; // end() called: shut the write side once the queue is out
@@ -98,9 +98,10 @@ export class ConnChannel implements ByteChannel {
   write(chunk: Uint8Array): boolean {
     if (this.#closed || this.#ending || this.#closing) return true;
     if (chunk.length === 0) return this.#queued < WRITE_HIGH_WATER_MARK;
-    (this.#queue ??= []).push(chunk);
     this.#queued += chunk.length;
-    if (!this.#writing) this.#writeNext(this.#nextChunk(this.#queue));
+    // Nothing in flight: the chunk goes straight to conn.write, without a trip through the queue.
+    if (!this.#writing) this.#writeNext(chunk);
+    else (this.#queue ??= []).push(chunk);
     if (this.#queued < WRITE_HIGH_WATER_MARK) return true;
     this.#needDrain = true;
     return false;
@@ -192,8 +193,8 @@ export class ConnChannel implements ByteChannel {
         }
       }
       if (result < chunk.length) return this.#writeNext(chunk.subarray(result));
-      const queue = this.#queue!;
-      if (queue.length > 0) return this.#writeNext(this.#nextChunk(queue));
+      const queue = this.#queue;
+      if (queue !== undefined && queue.length > 0) return this.#writeNext(this.#nextChunk(queue));
     } catch (error) {
       this.#writing = false;
       if (!this.#closed) this.#fail(error);
