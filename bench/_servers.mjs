@@ -1,11 +1,12 @@
 /**
  * What bench/run.mjs and bench/heap_profile.mjs share: building the C
- * programs and the Node.js bundles, how each runtime starts its raw and
- * Corral servers, and talking to those processes (the control protocol of
+ * programs, the Node.js bundles and the TLS test certificate, how each
+ * runtime starts its raw and Corral servers (over TCP and over TLS), and
+ * talking to those processes (the control protocol of
  * bench/servers/_control.ts).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -16,6 +17,10 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const benchDir = join(root, "bench");
 export const out = join(benchDir, "build");
 export const loadgen = join(out, "loadgen");
+/** The load generator built with OpenSSL (`--tls`), and the self-signed RSA 2048 certificate every TLS server uses. */
+export const loadgenTls = join(out, "loadgen_tls");
+const tlsCert = join(out, "tls_cert.pem");
+const tlsKey = join(out, "tls_key.pem");
 
 // npm puts node_modules/.bin (with Node.js 24's `node`) first on PATH: the
 // machine's Node.js is the one running npm (npm_node_execpath) or this script.
@@ -36,16 +41,60 @@ export function descriptorLimit() {
   return text === "unlimited" ? 65536 : Math.min(65536, Number(text));
 }
 
-/** Compiles the C programs and bundles the TypeScript Node.js runs (Node.js 20 cannot strip types). */
+/** Runs the machine's cc on bench/NAME.c; returns its errors (undefined when it built). */
+function compile(name, output, extra = []) {
+  const result = spawnSync("cc", ["-O2", "-Wall", "-o", join(out, output), join(benchDir, `${name}.c`), ...extra], {
+    encoding: "utf8",
+  });
+  return result.status === 0 ? undefined : (result.stderr || String(result.error)).trim();
+}
+
+/** The line of a tool's output that says what went wrong. */
+const errorLine = (text) => {
+  const lines = text.split("\n");
+  return lines.find((line) => /error/i.test(line)) ?? lines.at(-1);
+};
+
+/**
+ * What the TLS scenarios need, made if missing: the load generator built
+ * with OpenSSL, and a self-signed certificate (RSA 2048, CN=localhost, for
+ * localhost and 127.0.0.1). Returns why they cannot run, or undefined.
+ */
+function prepareTls() {
+  const failed = compile("loadgen", "loadgen_tls", ["-DLOADGEN_TLS", "-lssl", "-lcrypto"]);
+  if (failed !== undefined) {
+    return `cannot build the TLS load generator (OpenSSL headers: libssl-dev): ${errorLine(failed)}`;
+  }
+  if (existsSync(tlsCert) && existsSync(tlsKey)) return undefined;
+  const request = "req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost " +
+    "-addext subjectAltName=DNS:localhost,IP:127.0.0.1";
+  const result = spawnSync("openssl", [...request.split(" "), "-keyout", tlsKey, "-out", tlsCert], {
+    encoding: "utf8",
+  });
+  if (result.status === 0) return undefined;
+  return `cannot make the test certificate with openssl: ${errorLine((result.stderr || String(result.error)).trim())}`;
+}
+
+/**
+ * Compiles the C programs and bundles the TypeScript Node.js runs (Node.js
+ * 20 cannot strip types). Returns `{ tlsProblem }`: why the TLS scenarios
+ * cannot run (no OpenSSL headers, no openssl command), or undefined.
+ */
 export async function prepare() {
   mkdirSync(out, { recursive: true });
   for (const name of ["loadgen", "echo_server"]) {
-    const result = spawnSync("cc", ["-O2", "-Wall", "-o", join(out, name), join(benchDir, `${name}.c`)], {
-      encoding: "utf8",
-    });
-    if (result.status !== 0) throw new Error(`cc ${name}.c failed:\n${result.stderr}`);
+    const failed = compile(name, name);
+    if (failed !== undefined) throw new Error(`cc ${name}.c failed:\n${failed}`);
   }
-  for (const name of ["servers/raw_node", "servers/floor_node", "servers/corral_echo", "memory_bench"]) {
+  const tlsProblem = prepareTls();
+  const bundles = [
+    "servers/raw_node",
+    "servers/raw_tls_node",
+    "servers/floor_node",
+    "servers/corral_echo",
+    "memory_bench",
+  ];
+  for (const name of bundles) {
     await build({
       entryPoints: [join(benchDir, `${name}.ts`)],
       bundle: true,
@@ -59,27 +108,35 @@ export async function prepare() {
     });
   }
   if (spawnSync("taskset", ["-c", "0", "true"]).status !== 0) throw new Error("taskset is missing (util-linux)");
+  return { tlsProblem };
 }
 
 /**
  * Each runtime: a label, its version (undefined when it is not installed),
  * and the commands of its raw server, its floor server (the Corral protocol
  * shape without Corral), its Corral server and its in-process memory
- * benchmark. The C reference has a raw server only.
+ * benchmark; `tls` holds its raw and Corral TLS servers. The C reference
+ * has a raw TCP server only.
  */
 export function runtimes() {
+  const certificate = ["--cert", tlsCert, "--key", tlsKey];
   const nodeServers = (node) => ({
     raw: [node, ["--expose-gc", join(out, "raw_node.mjs")]],
     floor: [node, ["--expose-gc", join(out, "floor_node.mjs")]],
     corral: [node, ["--expose-gc", join(out, "corral_echo.mjs")]],
     memory: [node, [join(out, "memory_bench.mjs")]],
+    tls: {
+      raw: [node, ["--expose-gc", join(out, "raw_tls_node.mjs"), ...certificate]],
+      corral: [node, ["--expose-gc", join(out, "corral_echo.mjs"), ...certificate]],
+    },
   });
   const deno = bin("deno");
-  const denoRun = (file, gc = true) => [
+  const denoRun = (file, gc = true, more = []) => [
     deno,
-    ["run", "-A", "--quiet", ...(gc ? ["--v8-flags=--expose-gc"] : []), join(benchDir, file)],
+    ["run", "-A", "--quiet", ...(gc ? ["--v8-flags=--expose-gc"] : []), join(benchDir, file), ...more],
   ];
   const bun = bin("bun");
+  const bunRun = (file, more = []) => [bun, ["run", join(benchDir, file), ...more]];
   return {
     c: { label: "C epoll", version: "(cc -O2)", raw: [join(out, "echo_server"), []] },
     node20: { label: "Node.js", version: version(machineNode, ["--version"]), ...nodeServers(machineNode) },
@@ -91,14 +148,22 @@ export function runtimes() {
       floor: denoRun("servers/floor_deno.ts"),
       corral: denoRun("servers/corral_echo.ts"),
       memory: denoRun("memory_bench.ts", false),
+      tls: {
+        raw: denoRun("servers/raw_tls_deno.ts", true, certificate),
+        corral: denoRun("servers/corral_echo.ts", true, certificate),
+      },
     },
     bun: {
       label: "Bun",
       version: version(bun, ["--version"]),
-      raw: [bun, ["run", join(benchDir, "servers/raw_bun.ts")]],
-      floor: [bun, ["run", join(benchDir, "servers/floor_bun.ts")]],
-      corral: [bun, ["run", join(benchDir, "servers/corral_echo.ts")]],
-      memory: [bun, ["run", join(benchDir, "memory_bench.ts")]],
+      raw: bunRun("servers/raw_bun.ts"),
+      floor: bunRun("servers/floor_bun.ts"),
+      corral: bunRun("servers/corral_echo.ts"),
+      memory: bunRun("memory_bench.ts"),
+      tls: {
+        raw: bunRun("servers/raw_tls_bun.ts", certificate),
+        corral: bunRun("servers/corral_echo.ts", certificate),
+      },
     },
   };
 }

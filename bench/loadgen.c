@@ -3,7 +3,7 @@
  * non-blocking sockets, connecting to 127.0.0.1 only.
  *
  *   loadgen MODE --port P [--server-pid PID] [--port Q [--server-pid PID2]]... [--conns N] [--size B]
- *           [--slices K] [--seconds S] [--warmup W]
+ *           [--slices K] [--seconds S] [--warmup W] [--tls]
  *
  *   throughput  N (8) connections stream B-byte (65536) writes and read the echo: MB/s (10^6 bytes)
  *   pingpong    N (100) connections, one B-byte (64) request in flight each: round trips/s, p50, p99
@@ -23,7 +23,15 @@
  * during the measured window (getrusage, /proc/PID/stat, /proc/stat), which
  * shows which side is the bottleneck and how busy the machine was.
  *
- * Built by bench/run.mjs with the machine's cc into bench/build/.
+ * --tls: every connection speaks TLS 1.3 (OpenSSL), offering only
+ * TLS_AES_128_GCM_SHA256 and X25519 so that every server negotiates the
+ * same, without verifying the server's certificate (the server is what is
+ * measured) and without resumption (no session is ever kept: each connect
+ * is a full handshake). Counts are of plaintext bytes.
+ *
+ * Built by bench/run.mjs with the machine's cc into bench/build/: loadgen
+ * without OpenSSL, and loadgen_tls (-DLOADGEN_TLS, -lssl -lcrypto) with
+ * --tls as well, so the plain scenarios never depend on OpenSSL.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -40,6 +48,13 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef LOADGEN_TLS
+/* The 1.1.1 API: the ENGINE calls below are deprecated since 3.0, and still the fast path (see tls_setup). */
+#define OPENSSL_API_COMPAT 10101
+#include <openssl/engine.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#endif
 
 #define MAX_EVENTS 512
 #define READ_SIZE (256 * 1024)
@@ -49,12 +64,16 @@
 #define DRAIN_SECONDS 10.0
 
 enum mode { THROUGHPUT, PINGPONG, CONNECT, IDLE };
-enum state { CONNECTING, ECHOING, HOLDING, FREE };
+/* CONNECTED: the TCP connect is done; with --tls the handshake runs before the request goes. */
+enum state { CONNECTING, CONNECTED, ECHOING, HOLDING, FREE };
 
 struct target;
 
 struct conn {
   int fd;
+#ifdef LOADGEN_TLS
+  SSL *ssl; /* with --tls */
+#endif
   enum state state;
   struct target *target;
   uint64_t sent, received; /* throughput: bytes written, bytes echoed back */
@@ -137,6 +156,178 @@ static void watch(struct conn *c, int op, unsigned events) {
 }
 
 /*
+ * A connection's I/O: read(2) and write(2), or with --tls SSL_read and
+ * SSL_write mapped onto the same results (n > 0; 0 at the end; -1 with
+ * errno, EAGAIN while the record layer waits for the socket), so the loops
+ * below serve both. The epoll loops stay correct edge-triggered: they read
+ * until EAGAIN, which SSL_read reports only once the socket had nothing
+ * more, whatever OpenSSL buffered before; and every event retries both
+ * directions, in case a read needed the socket writable or the reverse.
+ */
+#ifdef LOADGEN_TLS
+static SSL_CTX *tls_ctx; /* with --tls */
+static char tls_reason[160];
+
+/* Exits with OpenSSL's reason, or the system's when OpenSSL has none (a socket timeout: no answer). */
+static void die_tls(const char *what) {
+  unsigned long error = ERR_peek_last_error();
+  const char *reason = error != 0 ? ERR_reason_error_string(error) : NULL;
+  if (reason == NULL) reason = errno == EAGAIN ? "no answer within 10 s" : strerror(errno);
+  fprintf(stderr, "loadgen: %s: %s\n", what, reason);
+  exit(1);
+}
+
+/* The certificate is not checked at all (the CertificateVerify signature still is: TLS 1.3 needs it). */
+static int accept_any_certificate(X509_STORE_CTX *store, void *arg) {
+  return 1;
+}
+
+#ifndef OPENSSL_NO_ENGINE
+static int legacy_rsa(ENGINE *e, EVP_PKEY_METHOD **method, const int **nids, int nid) {
+  static const int rsa[] = {EVP_PKEY_RSA};
+  if (method == NULL) {
+    *nids = rsa;
+    return 1;
+  }
+  *method = nid == EVP_PKEY_RSA ? (EVP_PKEY_METHOD *)EVP_PKEY_meth_find(nid) : NULL;
+  return *method != NULL;
+}
+#endif
+
+/* TLS 1.3 only, one cipher suite and one group (see the top); no verification, no session cache. */
+static void tls_setup(void) {
+#ifndef OPENSSL_NO_ENGINE
+  /*
+   * OpenSSL 3.0 decodes the server certificate's RSA key through its
+   * provider decoders, about 0.2 ms a handshake: as much as the JS servers'
+   * whole side of some handshakes, which would make the load generator the
+   * bottleneck. With an ENGINE offering the built-in RSA method it takes
+   * 1.1.1's legacy path instead (20 us), and verifies the handshake's
+   * signature through that method too.
+   */
+  ENGINE *engine = ENGINE_new();
+  if (engine == NULL || !ENGINE_set_id(engine, "loadgen-legacy-rsa") || !ENGINE_set_name(engine, "legacy RSA") ||
+      !ENGINE_set_pkey_meths(engine, legacy_rsa) || !ENGINE_register_pkey_meths(engine)) {
+    die_tls("ENGINE");
+  }
+#endif
+  tls_ctx = SSL_CTX_new(TLS_client_method());
+  if (tls_ctx == NULL || !SSL_CTX_set_min_proto_version(tls_ctx, TLS1_3_VERSION) ||
+      !SSL_CTX_set_ciphersuites(tls_ctx, "TLS_AES_128_GCM_SHA256") || !SSL_CTX_set1_groups_list(tls_ctx, "X25519")) {
+    die_tls("TLS setup");
+  }
+  SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+  SSL_CTX_set_cert_verify_callback(tls_ctx, accept_any_certificate, NULL); /* not even the chain is built */
+  SSL_CTX_set_session_cache_mode(tls_ctx, SSL_SESS_CACHE_OFF);
+  /* A peer's FIN without close_notify reads as the end, as on plain TCP. */
+  SSL_CTX_set_options(tls_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+  /* SSL_write returns once a record is out (the stream loop retries the rest, as with write(2)). */
+  SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  /* Several records per read(2) rather than a header and a body each; a 64 KiB buffer where data streams. */
+  SSL_CTX_set_read_ahead(tls_ctx, 1);
+  if (mode == THROUGHPUT) SSL_CTX_set_default_read_buffer_len(tls_ctx, 64 * 1024);
+}
+
+static int is_tls(const struct conn *c) {
+  return c->ssl != NULL;
+}
+
+/* A new client on a connecting socket, with --tls; no session is ever set on it, so it runs a full handshake. */
+static void tls_start(struct conn *c) {
+  if (tls_ctx == NULL) return;
+  c->ssl = SSL_new(tls_ctx);
+  if (c->ssl == NULL || !SSL_set_fd(c->ssl, c->fd)) die_tls("SSL_new");
+  SSL_set_connect_state(c->ssl);
+}
+
+/* What an SSL call's result means as a read(2)/write(2) result (errno set for -1). */
+static ssize_t tls_result(struct conn *c, int n) {
+  if (n > 0) return n;
+  int error = SSL_get_error(c->ssl, n);
+  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+    errno = EAGAIN;
+    return -1;
+  }
+  if (error == SSL_ERROR_ZERO_RETURN) return 0;
+  if (error == SSL_ERROR_SSL) {
+    ERR_error_string_n(ERR_peek_last_error(), tls_reason, sizeof tls_reason);
+    errno = EPROTO;
+  } else if (errno == 0 || errno == EAGAIN) {
+    errno = ECONNRESET; /* SSL_ERROR_SYSCALL without a system error: the peer went away */
+  }
+  ERR_clear_error(); /* SSL_get_error reads the queue: it must be empty before the next call */
+  return -1;
+}
+
+static ssize_t conn_read(struct conn *c, void *buffer, size_t n) {
+  if (c->ssl == NULL) return read(c->fd, buffer, n);
+  return tls_result(c, SSL_read(c->ssl, buffer, (int)n));
+}
+
+static ssize_t conn_write(struct conn *c, const void *buffer, size_t n) {
+  if (c->ssl == NULL) return write(c->fd, buffer, n);
+  return tls_result(c, SSL_write(c->ssl, buffer, (int)n));
+}
+
+/* Moves a connected socket's handshake along: 1 done (or plain TCP), 0 waiting for the socket, -1 failed. */
+static int handshake(struct conn *c) {
+  if (c->ssl == NULL) return 1;
+  if (tls_result(c, SSL_do_handshake(c->ssl)) > 0) return 1;
+  if (errno == EAGAIN) return 0;
+  last_errno = errno;
+  errors++;
+  return -1;
+}
+
+/* The blocking handshake of a long-lived connection; a server silent for 10 s fails it (SO_RCVTIMEO). */
+static void tls_connect_blocking(struct conn *c) {
+  if (tls_ctx == NULL) return;
+  struct timeval limit = {.tv_sec = 10};
+  setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+  tls_start(c);
+  if (SSL_connect(c->ssl) != 1) die_tls("TLS handshake");
+}
+
+/* Closes a connection: one that ended well says so first (close_notify), as TLS clients do. */
+static void close_conn(struct conn *c, int clean) {
+  if (c->ssl != NULL) {
+    if (clean) SSL_shutdown(c->ssl);
+    SSL_free(c->ssl);
+    c->ssl = NULL;
+    ERR_clear_error();
+  }
+  close(c->fd);
+}
+
+static const char *error_text(void) {
+  return last_errno == EPROTO && tls_reason[0] ? tls_reason : strerror(last_errno);
+}
+#else
+/* Plain TCP only: all of this compiles down to the system calls. */
+static int is_tls(const struct conn *c) {
+  return 0;
+}
+static void tls_start(struct conn *c) {}
+static ssize_t conn_read(struct conn *c, void *buffer, size_t n) {
+  return read(c->fd, buffer, n);
+}
+static ssize_t conn_write(struct conn *c, const void *buffer, size_t n) {
+  return write(c->fd, buffer, n);
+}
+static int handshake(struct conn *c) {
+  return 1;
+}
+static void tls_connect_blocking(struct conn *c) {}
+static void close_conn(struct conn *c, int clean) {
+  close(c->fd);
+}
+static const char *error_text(void) {
+  return strerror(last_errno);
+}
+#endif
+
+/*
  * Starts a non-blocking connect. The socket is watched once, edge-triggered,
  * for both directions: writable means connected (send the request), readable
  * means echo bytes. Few syscalls per cycle, since on loopback the kernel's
@@ -151,6 +342,7 @@ static void open_conn(struct conn *c, struct target *t) {
     last_errno = errno;
     errors++;
   }
+  tls_start(c);
   c->state = CONNECTING;
   watch(c, EPOLL_CTL_ADD, EPOLLIN | EPOLLOUT | EPOLLET);
 }
@@ -164,12 +356,13 @@ static void open_blocking(struct conn *c, struct target *t) {
   int one = 1;
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (connect(c->fd, (struct sockaddr *)&t->addr, sizeof t->addr) < 0) die("connect");
+  tls_connect_blocking(c);
   fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 }
 
 /* Sends the whole small request (B bytes fit in any socket buffer); -1 on error. */
 static int send_request(struct conn *c) {
-  ssize_t n = write(c->fd, out_buf, size);
+  ssize_t n = conn_write(c, out_buf, size);
   if (n == (ssize_t)size) return 0;
   last_errno = n < 0 ? errno : EMSGSIZE;
   errors++;
@@ -183,7 +376,7 @@ static int send_request(struct conn *c) {
  */
 static int receive_echo(struct conn *c) {
   for (;;) {
-    ssize_t n = read(c->fd, in_buf, size - c->got);
+    ssize_t n = conn_read(c, in_buf, size - c->got);
     if (n > 0) {
       c->got += (size_t)n;
       if (c->got == size) {
@@ -207,17 +400,23 @@ static int receive_echo(struct conn *c) {
 static int step(struct conn *c, unsigned events) {
   if (c->state == CONNECTING) {
     if (!(events & EPOLLOUT)) return 0;
-    /* A failed connect makes this write fail (ECONNREFUSED ...): no SO_ERROR query needed. */
-    if (send_request(c) < 0) {
-      close(c->fd);
+    c->state = CONNECTED;
+  }
+  if (c->state == CONNECTED) {
+    int r = handshake(c);
+    if (r == 0) return 0;
+    /* A failed connect makes this write (or the handshake's) fail (ECONNREFUSED ...): no SO_ERROR query needed. */
+    if (r < 0 || send_request(c) < 0) {
+      close_conn(c, 0);
       return -1;
     }
     c->state = ECHOING;
-    if (!(events & EPOLLIN)) return 0;
+    /* OpenSSL may hold the records after its handshake already: read them now, not on an edge that came. */
+    if (!(events & EPOLLIN) && !is_tls(c)) return 0;
   }
-  if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP))) return 0;
+  if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && !is_tls(c)) return 0;
   int r = receive_echo(c);
-  if (r < 0) close(c->fd);
+  if (r < 0) close_conn(c, 0);
   return r;
 }
 
@@ -227,7 +426,7 @@ static int step(struct conn *c, unsigned events) {
 static void stream_out(struct conn *c) {
   struct target *t = c->target;
   while (t->active) {
-    ssize_t r = write(c->fd, out_buf + c->offset, size - c->offset);
+    ssize_t r = conn_write(c, out_buf + c->offset, size - c->offset);
     if (r < 0) {
       if (errno == EAGAIN) return;
       die("write");
@@ -243,7 +442,7 @@ static void stream_out(struct conn *c) {
 static void stream_in(struct conn *c) {
   struct target *t = c->target;
   for (;;) {
-    ssize_t r = read(c->fd, in_buf, READ_SIZE);
+    ssize_t r = conn_read(c, in_buf, READ_SIZE);
     if (r > 0) {
       c->received += (uint64_t)r;
       t->count += (uint64_t)r;
@@ -284,7 +483,7 @@ static void on_event(struct conn *c, unsigned events, double t_now) {
   if (r == 0) return;
   if (r > 0) {
     t->count++;
-    close(c->fd);
+    close_conn(c, 1);
   }
   c->state = FREE;
   t->inflight--;
@@ -369,7 +568,7 @@ static void slice(int index, int which, double warmup, double seconds) {
   } else printf(",\"cps\":%.0f", (double)count / elapsed);
   printf(",\"loadgen_cpu\":%.3f,\"server_cpu\":%.3f,\"other_cpu\":%.3f,\"errors\":%llu,\"last_error\":\"%s\"}\n",
          loadgen_cpu, server_cpu, other_cpu, (unsigned long long)(errors - errors0),
-         errors > errors0 && last_errno ? strerror(last_errno) : "");
+         errors > errors0 && last_errno ? error_text() : "");
   fflush(stdout);
 }
 
@@ -414,7 +613,7 @@ static void open_idle(struct conn *conns, int count) {
       int r = step(c, events[i].events);
       if (r == 0) continue;
       if (r < 0) {
-        fprintf(stderr, "loadgen: idle: connection failed: %s\n", strerror(last_errno));
+        fprintf(stderr, "loadgen: idle: connection failed: %s\n", error_text());
         exit(1);
       }
       /* Echoed once: now idle. Stop watching it, so a held connection costs the loop nothing. */
@@ -434,7 +633,7 @@ static void wait_for_line(void) {
 static void idle(int count) {
   struct conn *conns = calloc((size_t)(count > IDLE_WARMUP ? count : IDLE_WARMUP), sizeof *conns);
   open_idle(conns, IDLE_WARMUP); /* the server's code paths warm, before the baseline */
-  for (int i = 0; i < IDLE_WARMUP; i++) close(conns[i].fd);
+  for (int i = 0; i < IDLE_WARMUP; i++) close_conn(&conns[i], 1);
   printf("warm\n");
   fflush(stdout);
   wait_for_line();
@@ -444,7 +643,7 @@ static void idle(int count) {
   printf("holding %d\n", count);
   fflush(stdout);
   wait_for_line();
-  for (int i = 0; i < count; i++) close(conns[i].fd);
+  for (int i = 0; i < count; i++) close_conn(&conns[i], 1);
   printf("{\"mode\":\"idle\",\"conns\":%d,\"open_seconds\":%.2f,\"errors\":%llu}\n", count, took,
          (unsigned long long)errors);
 }
@@ -452,22 +651,29 @@ static void idle(int count) {
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: loadgen throughput|pingpong|connect|idle --port P [--server-pid PID]... "
-                    "[--conns N] [--size B] [--slices K] [--seconds S] [--warmup W]\n");
+                    "[--conns N] [--size B] [--slices K] [--seconds S] [--warmup W] [--tls]\n");
     return 2;
   }
   const char *name = argv[1];
   int ports[MAX_TARGETS] = {0}, pids[MAX_TARGETS] = {0}, nports = 0, npids = 0, slices = 3;
   long bytes = -1;
   double seconds = 1, warmup = 0.2;
+  int use_tls = 0;
   nconns = -1;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--port") && nports < MAX_TARGETS) ports[nports++] = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--server-pid") && npids < MAX_TARGETS) pids[npids++] = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--conns")) nconns = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--size")) bytes = atol(argv[i + 1]);
-    else if (!strcmp(argv[i], "--slices")) slices = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
-    else if (!strcmp(argv[i], "--warmup")) warmup = atof(argv[i + 1]);
+  for (int i = 2; i < argc; i += 2) {
+    if (!strcmp(argv[i], "--tls")) {
+      use_tls = 1;
+      i--; /* the one option without a value */
+      continue;
+    }
+    const char *value = i + 1 < argc ? argv[i + 1] : "";
+    if (!strcmp(argv[i], "--port") && nports < MAX_TARGETS) ports[nports++] = atoi(value);
+    else if (!strcmp(argv[i], "--server-pid") && npids < MAX_TARGETS) pids[npids++] = atoi(value);
+    else if (!strcmp(argv[i], "--conns")) nconns = atoi(value);
+    else if (!strcmp(argv[i], "--size")) bytes = atol(value);
+    else if (!strcmp(argv[i], "--slices")) slices = atoi(value);
+    else if (!strcmp(argv[i], "--seconds")) seconds = atof(value);
+    else if (!strcmp(argv[i], "--warmup")) warmup = atof(value);
     else {
       fprintf(stderr, "loadgen: unknown option %s\n", argv[i]);
       return 2;
@@ -512,6 +718,14 @@ int main(int argc, char **argv) {
     targets[i].server_pid = pids[i];
   }
   epfd = epoll_create1(0);
+  if (use_tls) {
+#ifdef LOADGEN_TLS
+    tls_setup();
+#else
+    fprintf(stderr, "loadgen: built without OpenSSL: --tls needs loadgen_tls (cc -DLOADGEN_TLS ... -lssl -lcrypto)\n");
+    return 2;
+#endif
+  }
 
   if (mode == IDLE) {
     if ((rlim_t)nconns + 64 > lim.rlim_max) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: Corral's tcp transport against each runtime's raw
- * sockets, raw and Corral interleaved in one run, plus the memory transport
- * against an in-process baseline. Prints one table of medians.
+ * `npm run bench`: Corral's tcp and tls transports against each runtime's
+ * raw sockets, raw and Corral interleaved in one run, plus the memory
+ * transport against an in-process baseline. Prints one table of medians.
  *
  *   node bench/run.mjs [--quick] [--rounds N] [--seconds S] [--floor | --no-floor] [--runtime NAME]...
  *     [--scenario NAME]... [--json FILE]
@@ -10,7 +10,7 @@
  *
  * runtimes: c (the reference C server), node20 (the Node.js running this
  *   script), node24, deno, bun; default all (--quick leaves out node24).
- * scenarios: throughput, pingpong, connect, idle, memory; default all.
+ * scenarios: throughput, pingpong, connect, tls-throughput, tls-connect, idle, memory; default all.
  *
  * Servers run on core 0 and the load generator (bench/loadgen.c) on core 1
  * (`taskset`), under `ulimit -n` raised for the 10,000 idle connections.
@@ -22,6 +22,10 @@
  *   raw (so a drift of the shared machine favours none). A round whose slices ran while other work took more
  *   than BUSY_LIMIT cores is left out of the medians when enough quiet
  *   rounds remain (the output says how many).
+ * - tls-throughput, tls-connect: the same over TLS 1.3 (every connect a full
+ *   handshake), raw and Corral TLS servers only (no floor, no C server),
+ *   driven by the load generator built with OpenSSL (`--tls`); skipped, with
+ *   one line saying why, when that cannot be built.
  * - idle: fresh servers each round (the floor one too, unless --quick),
  *   10,000 connections held, VmRSS before and after, both after a full
  *   garbage collection.
@@ -37,6 +41,7 @@ import {
   descriptorLimit,
   expectLine,
   loadgen,
+  loadgenTls,
   out,
   prepare,
   rssKiB,
@@ -56,7 +61,8 @@ const option = (name) => {
 };
 const quick = args.includes("--quick");
 const ALL_RUNTIMES = ["c", "node20", "node24", "deno", "bun"];
-const ALL_SCENARIOS = ["throughput", "pingpong", "connect", "idle", "memory"];
+const ALL_SCENARIOS = ["throughput", "pingpong", "connect", "tls-throughput", "tls-connect", "idle", "memory"];
+const isTls = (scenario) => scenario.startsWith("tls-");
 const pickedRuntimes = option("--runtime");
 const pickedScenarios = option("--scenario");
 for (const name of pickedRuntimes) if (!ALL_RUNTIMES.includes(name)) throw new TypeError(`unknown runtime ${name}`);
@@ -72,6 +78,8 @@ const withFloor = args.includes("--floor") || (!quick && !args.includes("--no-fl
 /** Rounds of the load scenarios: each is one raw and one Corral slice. */
 const rounds = Number(option("--rounds")[0] ?? (quick ? 5 : 15));
 if (!(Number.isInteger(rounds) && rounds >= 3 && rounds <= 50)) throw new RangeError("--rounds: 3 to 50");
+/** --quick runs the TLS scenarios for 3 rounds, unless --rounds says otherwise, to stay under 3 minutes. */
+const TLS_ROUNDS = quick && option("--rounds").length === 0 ? 3 : rounds;
 /** Seconds measured per slice, after WARMUP seconds of load; every slice stays far under 10 s. */
 const SECONDS = Number(option("--seconds")[0] ?? (quick ? 0.4 : 1));
 if (!(SECONDS > 0 && SECONDS <= 8)) throw new RangeError("--seconds: more than 0, at most 8");
@@ -87,23 +95,26 @@ const BUSY_LIMIT = 0.3;
 // ---- measurements ----
 
 /**
- * throughput, pingpong, connect: a raw and a Corral server stay up, and one
- * load generator alternates between them, one slice each per round (raw
- * first in even rounds, Corral first in odd ones), with its connections to
- * both held open. Only the loaded server uses its core.
+ * throughput, pingpong, connect and their TLS variants: a raw and a Corral
+ * server (`commands[impl]`) stay up, and one load generator alternates
+ * between them, one slice each per round (raw first in even rounds, Corral
+ * first in odd ones), with its connections to both held open. Only the
+ * loaded server uses its core.
  */
-async function loadRounds(runtime, impls, scenario, limit) {
+async function loadRounds(commands, impls, scenario, limit) {
   const servers = [];
+  const slices = isTls(scenario) ? TLS_ROUNDS : rounds;
   try {
-    for (const impl of impls) servers.push(await startServer(runtime[impl], limit));
-    const loadArgs = [scenario, "--slices", String(rounds), "--seconds", String(SECONDS), "--warmup", String(WARMUP)];
+    for (const impl of impls) servers.push(await startServer(commands[impl], limit));
+    const mode = isTls(scenario) ? [scenario.slice("tls-".length), "--tls"] : [scenario];
+    const loadArgs = [...mode, "--slices", String(slices), "--seconds", String(SECONDS), "--warmup", String(WARMUP)];
     for (const server of servers) {
       loadArgs.push("--port", String(server.port), "--server-pid", String(server.child.pid));
     }
-    const proc = spawnPinned(1, [loadgen, loadArgs], limit);
+    const proc = spawnPinned(1, [isTls(scenario) ? loadgenTls : loadgen, loadArgs], limit);
     const results = Object.fromEntries(impls.map((impl) => [impl, []]));
     try {
-      for (let i = 0; i < rounds * impls.length; i++) {
+      for (let i = 0; i < slices * impls.length; i++) {
         const slice = JSON.parse(await proc.next(60_000, "loadgen slice"));
         results[impls[slice.target]].push(slice);
       }
@@ -201,6 +212,8 @@ const FIGURES = {
     ["p99_us", "pingpong p99", "µs", false],
   ],
   connect: [["cps", "connect", "conn/s", true]],
+  "tls-throughput": [["mbps", "TLS throughput", "MB/s", true]],
+  "tls-connect": [["cps", "TLS connect", "conn/s", true]],
   idle: [["kib_per_conn", "idle memory", "KiB/conn", false]],
   memory: [
     ["mbps", "memory echo", "MB/s", true],
@@ -241,7 +254,7 @@ if (from !== undefined) {
   // Prints the table of a saved run again (its JSON file) instead of measuring.
   results = JSON.parse(readFileSync(from, "utf8")).results;
 } else {
-  await prepare();
+  const { tlsProblem } = await prepare();
   const limit = descriptorLimit();
   if (scenarios.includes("idle") && limit < IDLE_CONNECTIONS + 1000) {
     throw new Error(
@@ -252,9 +265,11 @@ if (from !== undefined) {
     `corral bench: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${
       quick ? "quick" : "full"
     }: ${rounds} rounds ` +
-      `of ${SECONDS} s slices, ${IDLE_ROUNDS} idle rounds, ${MEMORY_ROUNDS} memory rounds; servers on core 0, ` +
+      `of ${SECONDS} s slices${TLS_ROUNDS === rounds ? "" : ` (TLS: ${TLS_ROUNDS})`}, ${IDLE_ROUNDS} idle rounds, ` +
+      `${MEMORY_ROUNDS} memory rounds; servers on core 0, ` +
       `loadgen on core 1; ulimit -n ${limit}`,
   );
+  if (tlsProblem !== undefined && scenarios.some(isTls)) console.log(`TLS scenarios skipped: ${tlsProblem}`);
   for (const name of runtimeNames) {
     const runtime = all[name];
     if (runtime.version === undefined) {
@@ -266,11 +281,14 @@ if (from !== undefined) {
     const loadImpls = withFloor && runtime.floor !== undefined ? ["raw", "floor", "corral"] : impls;
     for (const scenario of scenarios) {
       if (scenario === "memory" && runtime.memory === undefined) continue;
+      if (isTls(scenario) && (runtime.tls === undefined || tlsProblem !== undefined)) continue;
       try {
         results[name][scenario] = scenario === "memory"
           ? await memoryRounds(runtime)
           : scenario === "idle"
           ? await idleRounds(runtime, loadImpls, limit)
+          : isTls(scenario)
+          ? await loadRounds(runtime.tls, ["raw", "corral"], scenario, limit)
           : await loadRounds(runtime, loadImpls, scenario, limit);
       } catch (error) {
         console.log(`  ${name} ${scenario}: failed: ${error.message}`);
