@@ -39,3 +39,14 @@ export function takeReject(): Reject {
   capturedReject = ignore;
   return reject;
 }
+
+/**
+ * A thenable that rejects with `error`: `resolve(rejecting(error))` rejects
+ * a promise whose reject function was not kept (keeping it costs a function
+ * object for as long as the promise is pending, such as a read on an idle
+ * connection). Unlike `Promise.reject(error)` it is no rejected promise
+ * itself, so nothing can report it as unhandled.
+ */
+export function rejecting(error: unknown): PromiseLike<never> {
+  return { then: (_fulfilled: unknown, rejected?: Reject) => rejected?.(error) } as unknown as PromiseLike<never>;
+}

@@ -12,6 +12,8 @@ import type { Socket, Transport } from "./transport.ts";
 
 /** `#stopReason` of a connection whose listener has not stopped. */
 const NOT_STOPPED: unique symbol = Symbol("not stopped");
+/** `#handshake` of a connection whose handshake succeeded. */
+const HANDSHAKEN: unique symbol = Symbol("handshaken");
 /** `#ended` of a connection that ended before anyone asked for `ended`. */
 const ENDED: unique symbol = Symbol("ended");
 
@@ -151,7 +153,8 @@ export class ConnectionRecord<P = unknown> implements Connection<P> {
   /** The handshake's failure, so it is logged and counted once. */
   handshakeError: HandshakeError | ProxyHeaderError | undefined;
   #owner: ConnectionOwner<P>;
-  #handshake: Promise<Socket> | undefined;
+  /** The handshake under way (or failed), or `HANDSHAKEN` once it succeeded and nobody waits on it. */
+  #handshake: Promise<Socket> | typeof HANDSHAKEN | undefined;
   #proxyHeader: ProxyHeader | undefined;
   // `signal` and `ended` are made on first use: most protocols never ask,
   // and each costs a few hundred bytes per connection.
@@ -205,8 +208,9 @@ export class ConnectionRecord<P = unknown> implements Connection<P> {
   }
 
   handshake(): Promise<Socket> {
-    this.#handshake ??= this.#runHandshake();
-    return this.#handshake;
+    const handshake = this.#handshake;
+    if (handshake === HANDSHAKEN) return Promise.resolve(this.socket);
+    return (this.#handshake = handshake ?? this.#runHandshake());
   }
 
   get proxyHeader(): ProxyHeader | undefined {
@@ -223,6 +227,8 @@ export class ConnectionRecord<P = unknown> implements Connection<P> {
     if (reading !== undefined) await this.#readProxyHeader(reading);
     try {
       this.socket = await this.transport.handshake(this.socket, this.#owner.handshakeTimeout);
+      // Later calls make a resolved promise: no settled one is kept for the connection's life.
+      this.#handshake = HANDSHAKEN;
       return this.socket;
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);

@@ -18,7 +18,7 @@ import type { ByteChannel, ChannelSink } from "./byte_channel.ts";
 import { ClosedError, systemErrorCode, TimeoutError } from "./errors.ts";
 import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "./transport.ts";
 import { readableView } from "./_readable_view.ts";
-import { capture, type Reject, type Resolve, takeReject, takeResolve } from "./_pending_promise.ts";
+import { capture, type Reject, rejecting, type Resolve, takeReject, takeResolve } from "./_pending_promise.ts";
 
 /** Bytes buffered for the reader before the channel is paused. */
 const READ_HIGH_WATER_MARK = 64 * 1024;
@@ -26,6 +26,22 @@ const READ_HIGH_WATER_MARK = 64 * 1024;
 const RESOLVED: Promise<void> = Promise.resolve();
 const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true });
 const encoder = new TextEncoder();
+
+// Bits of `StreamSocket.#flags`.
+/** The channel was paused: the reader is behind by the high-water mark. */
+const PAUSED = 1;
+/** No more bytes will arrive (peer EOF, read shutdown or close). */
+const ENDED = 2;
+/** `shutdown("read")`: arriving bytes are dropped. */
+const READ_SHUT = 4;
+/** `shutdown("write")`: the channel was ended. */
+const WRITE_SHUT = 8;
+/** `close()` or `destroy()` was called. */
+const CLOSING = 16;
+/** The channel reported its close. */
+const CLOSED = 32;
+/** The pending read came from the async iterator: settle it with an iterator result. */
+const WAIT_ITERATE = 64;
 
 /** The iterator's way to the socket's private read: a method no user of `Socket` sees or names. */
 const NEXT_CHUNK = Symbol("StreamSocket.nextChunk");
@@ -65,18 +81,12 @@ export class StreamSocket implements Socket, ChannelSink {
   /** Bytes received and not yet read; made by the first chunk that has to wait. */
   #chunks: Uint8Array[] | undefined;
   #buffered = 0;
-  #paused = false;
-  #ended = false; // no more bytes will arrive (peer EOF, read shutdown or close)
-  #readShut = false;
-  #writeShut = false;
-  #closing = false;
-  #isClosed = false;
+  /** State bits (PAUSED, ENDED, ...): one field for what would be seven booleans on every connection. */
+  #flags = 0;
   #error: ClosedError | undefined;
-  // The pending read, if any (#waitResolve set): how many bytes, in which shape, and its timer.
+  // The pending read, if any (#waitResolve set): how many bytes, its timer (and WAIT_ITERATE: its shape).
   #waitResolve: Resolve | undefined;
-  #waitReject: Reject | undefined;
   #waitLength = 0;
-  #waitIterate = false;
   #waitTimer: ReturnType<typeof setTimeout> | undefined;
   #drain: { promise: Promise<void>; resolve: Resolve; reject: Reject } | undefined;
   #closed: Promise<void> | undefined;
@@ -95,7 +105,7 @@ export class StreamSocket implements Socket, ChannelSink {
   /** Resolves once the socket is closed, however that happened (made on first use). */
   get closed(): Promise<void> {
     if (this.#closed === undefined) {
-      if (this.#isClosed) this.#closed = RESOLVED;
+      if ((this.#flags & CLOSED) !== 0) this.#closed = RESOLVED;
       else {
         this.#closed = new Promise(capture) as Promise<void>;
         this.#resolveClosed = takeResolve();
@@ -108,7 +118,7 @@ export class StreamSocket implements Socket, ChannelSink {
   // ---- ChannelSink: called by the adapter ----
 
   onData(chunk: Uint8Array): void {
-    if (this.#readShut || chunk.length === 0) return;
+    if ((this.#flags & READ_SHUT) !== 0 || chunk.length === 0) return;
     const length = this.#waitLength;
     const waiting = this.#waitResolve !== undefined;
     if (waiting && this.#buffered === 0 && (length === 0 || length === chunk.length)) {
@@ -120,14 +130,14 @@ export class StreamSocket implements Socket, ChannelSink {
     if (waiting) {
       // A waiter that wants more than the buffer limit keeps the bytes coming.
       if (this.#buffered >= length) this.#settle(this.#take(length));
-    } else if (this.#buffered >= this.#highWaterMark && !this.#paused) {
-      this.#paused = true;
+    } else if (this.#buffered >= this.#highWaterMark && (this.#flags & PAUSED) === 0) {
+      this.#flags |= PAUSED;
       this.#channel.pause();
     }
   }
 
   onEnd(): void {
-    this.#ended = true;
+    this.#flags |= ENDED;
     this.#wakeAtEnd();
   }
 
@@ -149,9 +159,8 @@ export class StreamSocket implements Socket, ChannelSink {
   }
 
   onClose(): void {
-    if (this.#isClosed) return;
-    this.#isClosed = true;
-    this.#ended = true;
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.#flags |= CLOSED | ENDED;
     this.#wakeAtEnd();
     const drain = this.#drain;
     this.#drain = undefined;
@@ -179,7 +188,7 @@ export class StreamSocket implements Socket, ChannelSink {
   send(data: Uint8Array | string): Promise<void> {
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
     if (this.#error !== undefined) return Promise.reject(this.#error);
-    if (this.#writeShut || this.#closing || this.#isClosed) {
+    if ((this.#flags & (WRITE_SHUT | CLOSING | CLOSED)) !== 0) {
       return Promise.reject(new ClosedError("cannot send: the socket's sending side is closed"));
     }
     if (bytes.length === 0) return RESOLVED;
@@ -195,19 +204,18 @@ export class StreamSocket implements Socket, ChannelSink {
     if (how !== "read" && how !== "write" && how !== "read_write") {
       throw new TypeError(`shutdown(how): how must be "read", "write" or "read_write", got ${String(how)}`);
     }
-    if ((how === "write" || how === "read_write") && !this.#writeShut && !this.#isClosed) {
-      this.#writeShut = true;
+    if ((how === "write" || how === "read_write") && (this.#flags & (WRITE_SHUT | CLOSED)) === 0) {
+      this.#flags |= WRITE_SHUT;
       this.#channel.end();
     }
-    if ((how === "read" || how === "read_write") && !this.#readShut) {
-      this.#readShut = true;
-      this.#ended = true;
+    if ((how === "read" || how === "read_write") && (this.#flags & READ_SHUT) === 0) {
+      this.#flags |= READ_SHUT | ENDED;
       this.#chunks = undefined;
       this.#buffered = 0;
       this.#wakeAtEnd();
       // Keep draining the network so a writing peer is not blocked by bytes nobody will read.
-      if (this.#paused) {
-        this.#paused = false;
+      if ((this.#flags & PAUSED) !== 0) {
+        this.#flags &= ~PAUSED;
         this.#channel.resume();
       }
     }
@@ -215,8 +223,8 @@ export class StreamSocket implements Socket, ChannelSink {
   }
 
   close(): Promise<void> {
-    if (!this.#closing && !this.#isClosed) {
-      this.#closing = true;
+    if ((this.#flags & (CLOSING | CLOSED)) === 0) {
+      this.#flags |= CLOSING;
       this.#channel.close();
     }
     return this.closed;
@@ -224,8 +232,8 @@ export class StreamSocket implements Socket, ChannelSink {
 
   /** Closes at once, dropping unsent bytes (the peer may see a reset). */
   destroy(): void {
-    if (this.#isClosed) return;
-    this.#closing = true;
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.#flags |= CLOSING;
     this.#channel.destroy();
   }
 
@@ -275,7 +283,7 @@ export class StreamSocket implements Socket, ChannelSink {
       return Promise.resolve(iterate ? { value: chunk, done: false } : chunk);
     }
     if (this.#error !== undefined) return Promise.reject(this.#error);
-    if (this.#ended) {
+    if ((this.#flags & ENDED) !== 0) {
       if (this.#buffered > 0) return Promise.reject(this.#shortRead(length));
       return Promise.resolve(iterate ? DONE : null);
     }
@@ -285,21 +293,20 @@ export class StreamSocket implements Socket, ChannelSink {
     }
     const promise = new Promise(capture);
     const resolve = takeResolve();
+    takeReject(); // failures go through resolve(rejecting(error)): one function kept, not two
     this.#waitResolve = resolve;
-    this.#waitReject = takeReject();
     this.#waitLength = length;
-    this.#waitIterate = iterate;
+    if (iterate) this.#flags |= WAIT_ITERATE;
+    else this.#flags &= ~WAIT_ITERATE;
     if (timed) {
       this.#waitTimer = setTimeout(() => {
         if (this.#waitResolve !== resolve) return;
-        const reject = this.#waitReject!;
-        this.#clearWait();
-        reject(new TimeoutError(`recv() timed out after ${timeout} ms`));
+        this.#fail(new TimeoutError(`recv() timed out after ${timeout} ms`));
       }, timeout);
     }
     // A large request may need more than the buffer limit: keep reading.
-    if (this.#paused) {
-      this.#paused = false;
+    if ((this.#flags & PAUSED) !== 0) {
+      this.#flags &= ~PAUSED;
       this.#channel.resume();
     }
     return promise;
@@ -334,8 +341,8 @@ export class StreamSocket implements Socket, ChannelSink {
       }
     }
     this.#buffered -= out.length;
-    if (this.#paused && this.#buffered < this.#highWaterMark) {
-      this.#paused = false;
+    if ((this.#flags & PAUSED) !== 0 && this.#buffered < this.#highWaterMark) {
+      this.#flags &= ~PAUSED;
       this.#channel.resume();
     }
     return out;
@@ -344,7 +351,6 @@ export class StreamSocket implements Socket, ChannelSink {
   /** Forgets the pending read (its timer too); the caller settles it. */
   #clearWait(): void {
     this.#waitResolve = undefined;
-    this.#waitReject = undefined;
     const timer = this.#waitTimer;
     if (timer !== undefined) {
       this.#waitTimer = undefined;
@@ -354,16 +360,16 @@ export class StreamSocket implements Socket, ChannelSink {
 
   #settle(chunk: Uint8Array | null): void {
     const resolve = this.#waitResolve!;
-    const iterate = this.#waitIterate;
+    const iterate = (this.#flags & WAIT_ITERATE) !== 0;
     this.#clearWait();
     if (!iterate) resolve(chunk);
     else resolve(chunk === null ? DONE : { value: chunk, done: false });
   }
 
   #fail(error: unknown): void {
-    const reject = this.#waitReject!;
+    const resolve = this.#waitResolve!;
     this.#clearWait();
-    reject(error);
+    resolve(rejecting(error));
   }
 
   #wakeAtEnd(): void {
