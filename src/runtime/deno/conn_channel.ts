@@ -26,6 +26,30 @@ const GATHER_CHUNK_LIMIT = 16 * 1024;
 /** Largest buffer small chunks are gathered into. */
 const GATHER_MAX = 64 * 1024;
 
+// Bits of `ConnChannel.#flags`.
+/** The sink asked for no more bytes. */
+const PAUSED = 1;
+/** A `conn.read()` is pending. */
+const READING = 2;
+/** The peer ended its direction. */
+const EOF = 4;
+/** A `conn.write()` is pending. */
+const WRITING = 8;
+/** `write()` returned false: call `onDrain` below the mark. */
+const NEED_DRAIN = 16;
+/** `end()` was called: shut the write side once the queue is out. */
+const ENDING = 32;
+/** `closeWrite()` completed. */
+const WRITE_SHUT = 64;
+/** `close()` was called: close once the queue is out. */
+const CLOSING = 128;
+/** `conn.close()` was called. */
+const CLOSED = 256;
+/** The sink got `onError`. */
+const FAILED = 512;
+/** The sink got `onClose`. */
+const CLOSE_FIRED = 1024;
+
 /** A {@linkcode ByteChannel} over a Deno stream connection. */
 export class ConnChannel implements ByteChannel {
   #conn: DenoConn;
@@ -34,12 +58,11 @@ export class ConnChannel implements ByteChannel {
   #sink: ChannelSink | undefined;
   #local: Address | undefined;
   #remote: Address | undefined;
+  /** State bits (PAUSED, READING, ...): one field for eleven booleans on every connection. */
+  #flags = 0;
 
   // read side
   #buffer = new ReadBuffer();
-  #paused = false;
-  #reading = false; // a conn.read() is pending
-  #eof = false; // the peer ended its direction
   /** Settles each `conn.read()`: its byte count or null, or (as the rejection handler) its failure. */
   #onRead: (result: unknown) => void = this.#afterRead.bind(this);
 
@@ -49,15 +72,6 @@ export class ConnChannel implements ByteChannel {
   /** Settles each `conn.write()` (made by the first write): its byte count, or its failure. */
   #onWritten: ((result: unknown) => void) | undefined;
   #queued = 0; // bytes in flight or queued, not yet written
-  #writing = false; // a conn.write() is pending
-  #needDrain = false; // write() returned false: call onDrain below the mark
-  #ending = false; // end() called: shut the write side once the queue is out
-  #writeShut = false; // closeWrite() completed
-  #closing = false; // close() called: close once the queue is out
-
-  #closed = false; // conn.close() called
-  #failed = false; // onError delivered
-  #closeFired = false; // onClose delivered
 
   /** `tcp` tells whether `conn` is a TCP connection (else Unix: no socket options). */
   constructor(conn: DenoConn, tcp: boolean) {
@@ -75,19 +89,19 @@ export class ConnChannel implements ByteChannel {
 
   start(sink: ChannelSink): void {
     this.#sink = sink;
-    if (this.#closed) this.#fireClose();
-    else if (!this.#paused) this.#readNext();
+    if ((this.#flags & CLOSED) !== 0) this.#fireClose();
+    else if ((this.#flags & PAUSED) === 0) this.#readNext();
   }
 
   pause(): void {
     // The read in flight (if any) still delivers its bytes; the loop stops after it.
-    this.#paused = true;
+    this.#flags |= PAUSED;
   }
 
   resume(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
-    if (!this.#reading && !this.#eof && !this.#closed && this.#sink !== undefined) this.#readNext();
+    if ((this.#flags & PAUSED) === 0) return;
+    this.#flags &= ~PAUSED;
+    if ((this.#flags & (READING | EOF | CLOSED)) === 0 && this.#sink !== undefined) this.#readNext();
   }
 
   /**
@@ -96,27 +110,27 @@ export class ConnChannel implements ByteChannel {
    * `end()`, `close()` or `destroy()` is dropped.
    */
   write(chunk: Uint8Array): boolean {
-    if (this.#closed || this.#ending || this.#closing) return true;
+    if ((this.#flags & (CLOSED | ENDING | CLOSING)) !== 0) return true;
     if (chunk.length === 0) return this.#queued < WRITE_HIGH_WATER_MARK;
     this.#queued += chunk.length;
     // Nothing in flight: the chunk goes straight to conn.write, without a trip through the queue.
-    if (!this.#writing) this.#writeNext(chunk);
+    if ((this.#flags & WRITING) === 0) this.#writeNext(chunk);
     else (this.#queue ??= []).push(chunk);
     if (this.#queued < WRITE_HIGH_WATER_MARK) return true;
-    this.#needDrain = true;
+    this.#flags |= NEED_DRAIN;
     return false;
   }
 
   end(): void {
-    if (this.#ending || this.#closing || this.#closed) return;
-    this.#ending = true;
-    if (!this.#writing) void this.#shutWrite();
+    if ((this.#flags & (ENDING | CLOSING | CLOSED)) !== 0) return;
+    this.#flags |= ENDING;
+    if ((this.#flags & WRITING) === 0) void this.#shutWrite();
   }
 
   close(): void {
-    if (this.#closing || this.#closed) return;
-    this.#closing = true;
-    if (!this.#writing) this.#closeNow();
+    if ((this.#flags & (CLOSING | CLOSED)) !== 0) return;
+    this.#flags |= CLOSING;
+    if ((this.#flags & WRITING) === 0) this.#closeNow();
   }
 
   destroy(): void {
@@ -125,13 +139,13 @@ export class ConnChannel implements ByteChannel {
 
   /** Sets TCP_NODELAY; a no-op on Unix sockets, where Nagle's algorithm does not exist. */
   setNoDelay(enable: boolean): void {
-    if (this.#tcp === undefined || this.#closed) return;
+    if (this.#tcp === undefined || (this.#flags & CLOSED) !== 0) return;
     this.#tcp.setNoDelay(enable);
   }
 
   /** Sets SO_KEEPALIVE; a no-op on Unix sockets, which have no keep-alive probes. */
   setKeepAlive(enable: boolean): void {
-    if (this.#tcp === undefined || this.#closed) return;
+    if (this.#tcp === undefined || (this.#flags & CLOSED) !== 0) return;
     this.#tcp.setKeepAlive(enable);
   }
 
@@ -139,36 +153,36 @@ export class ConnChannel implements ByteChannel {
 
   /** Starts the next read; `#afterRead` continues the chain while the sink wants bytes. */
   #readNext(): void {
-    this.#reading = true;
+    this.#flags |= READING;
     this.#conn.read(this.#buffer.next()).then(this.#onRead, this.#onRead);
   }
 
   #afterRead(result: unknown): void {
     // Closed locally while the read waited: its result (or Interrupted /
     // BadResource error) means nothing.
-    if (!this.#closed) {
+    if ((this.#flags & CLOSED) === 0) {
       try {
         if (typeof result === "number") {
           if (result > 0) this.#sink!.onData(this.#buffer.take(result));
-          if (!this.#paused && !this.#closed) return this.#readNext();
+          if ((this.#flags & (PAUSED | CLOSED)) === 0) return this.#readNext();
         } else if (result === null) {
-          this.#eof = true;
+          this.#flags |= EOF;
           this.#sink!.onEnd();
-          if (this.#writeShut) this.#closeNow();
+          if ((this.#flags & WRITE_SHUT) !== 0) this.#closeNow();
         } else {
           this.#fail(result);
         }
       } catch (error) {
-        if (!this.#closed) this.#fail(error);
+        if ((this.#flags & CLOSED) === 0) this.#fail(error);
       }
     }
-    this.#reading = false;
-    if (this.#closed) this.#fireClose();
+    this.#flags &= ~READING;
+    if ((this.#flags & CLOSED) !== 0) this.#fireClose();
   }
 
   /** Writes the next chunk off the queue; `#afterWrite` continues the chain while chunks wait. */
   #writeNext(chunk: Uint8Array): void {
-    this.#writing = true;
+    this.#flags |= WRITING;
     this.#inFlight = chunk;
     const onWritten = (this.#onWritten ??= this.#afterWrite.bind(this));
     this.#conn.write(chunk).then(onWritten, onWritten);
@@ -177,18 +191,18 @@ export class ConnChannel implements ByteChannel {
   #afterWrite(result: unknown): void {
     const chunk = this.#inFlight!;
     this.#inFlight = undefined;
-    if (this.#closed) {
-      this.#writing = false;
+    if ((this.#flags & CLOSED) !== 0) {
+      this.#flags &= ~WRITING;
       return;
     }
     try {
       if (typeof result !== "number") throw result;
       this.#queued -= result;
-      if (this.#needDrain && this.#queued < WRITE_HIGH_WATER_MARK) {
-        this.#needDrain = false;
+      if ((this.#flags & NEED_DRAIN) !== 0 && this.#queued < WRITE_HIGH_WATER_MARK) {
+        this.#flags &= ~NEED_DRAIN;
         this.#sink!.onDrain(); // may write, end, close or destroy synchronously
-        if (this.#closed) {
-          this.#writing = false;
+        if ((this.#flags & CLOSED) !== 0) {
+          this.#flags &= ~WRITING;
           return;
         }
       }
@@ -196,13 +210,13 @@ export class ConnChannel implements ByteChannel {
       const queue = this.#queue;
       if (queue !== undefined && queue.length > 0) return this.#writeNext(this.#nextChunk(queue));
     } catch (error) {
-      this.#writing = false;
-      if (!this.#closed) this.#fail(error);
+      this.#flags &= ~WRITING;
+      if ((this.#flags & CLOSED) === 0) this.#fail(error);
       return;
     }
-    this.#writing = false;
-    if (this.#closing) this.#closeNow();
-    else if (this.#ending) void this.#shutWrite();
+    this.#flags &= ~WRITING;
+    if ((this.#flags & CLOSING) !== 0) this.#closeNow();
+    else if ((this.#flags & ENDING) !== 0) void this.#shutWrite();
   }
 
   /** Takes the next chunk off the queue, gathering runs of small chunks into one write. */
@@ -230,27 +244,27 @@ export class ConnChannel implements ByteChannel {
 
   /** Half-closes (shutdown(SHUT_WR)); the connection closes once the peer has ended too. */
   async #shutWrite(): Promise<void> {
-    if (this.#closed) return;
+    if ((this.#flags & CLOSED) !== 0) return;
     try {
       await this.#conn.closeWrite();
     } catch (error) {
-      if (!this.#closed) this.#fail(error);
+      if ((this.#flags & CLOSED) === 0) this.#fail(error);
       return;
     }
-    this.#writeShut = true;
-    if (this.#eof && !this.#closed) this.#closeNow();
+    this.#flags |= WRITE_SHUT;
+    if ((this.#flags & EOF) !== 0 && (this.#flags & CLOSED) === 0) this.#closeNow();
   }
 
   #fail(error: unknown): void {
-    if (this.#failed) return;
-    this.#failed = true;
+    if ((this.#flags & FAILED) !== 0) return;
+    this.#flags |= FAILED;
     this.#sink?.onError(error);
     this.#closeNow();
   }
 
   #closeNow(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.#flags |= CLOSED;
     if (this.#queue !== undefined) this.#queue.length = 0;
     this.#queued = 0;
     this.#buffer.release();
@@ -260,12 +274,12 @@ export class ConnChannel implements ByteChannel {
       // Already closed: nothing to release.
     }
     // A pending read ends with Interrupted; #afterRead then reports the close.
-    if (!this.#reading) this.#fireClose();
+    if ((this.#flags & READING) === 0) this.#fireClose();
   }
 
   #fireClose(): void {
-    if (this.#closeFired || this.#sink === undefined) return;
-    this.#closeFired = true;
+    if ((this.#flags & CLOSE_FIRED) !== 0 || this.#sink === undefined) return;
+    this.#flags |= CLOSE_FIRED;
     this.#sink.onClose();
   }
 }
