@@ -18,18 +18,19 @@
  *
  * @module
  */
-import { lstat, readFile, unlink } from "node:fs/promises";
 import { AcceptQueue } from "../../accept_queue.ts";
-import { ClosedError, systemErrorCode, UnsupportedError } from "../../errors.ts";
+import { ClosedError, UnsupportedError } from "../../errors.ts";
 import type { StreamSocket } from "../../stream_socket.ts";
 import type { Address, ListenSocket, Socket } from "../../transport.ts";
 import type { RuntimeAdapter, TcpConnectConfig, TcpListenConfig, UnixListenConfig } from "../adapter.ts";
 import type { TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
+import { boundAddress } from "./bound_address.ts";
 import { withSystemCode } from "./bun_errors.ts";
 import { bun, runtimeName } from "./bun_types.ts";
 import type { BunListener, BunSocketHandler, BunTcpListenOptions } from "./bun_types.ts";
 import type { BunSocketChannel, UnixEnds } from "./socket_channel.ts";
 import { connectHandlers, listenHandlers } from "./socket_handlers.ts";
+import { readTextFile, removeSocketFile } from "../node/socket_files.ts";
 import type { PendingConnect, TcpOptions } from "./socket_handlers.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -52,7 +53,7 @@ function listenTcp(config: TcpListenConfig): Promise<ListenSocket> {
       if (config.reusePort) options.reusePort = true;
       return bun.listen(options);
     },
-    (listener) => listenAddress(listener, host),
+    (listener) => boundAddress(listener, host),
     undefined,
     tcp,
   );
@@ -96,40 +97,26 @@ function stop(listener: BunListener): Promise<void> {
   return RESOLVED;
 }
 
-/** The bound address, with the real port when port 0 was asked for. */
-function listenAddress(listener: BunListener, host: string): Address {
-  const bound: { address?: string; port?: number; family?: string } = {};
-  listener.getsockname?.(bound);
-  const address = bound.address ?? host;
-  const family = bound.family ?? (address.includes(":") ? "IPv6" : "IPv4");
-  return { address, port: bound.port ?? listener.port ?? 0, family: family === "IPv6" ? "IPv6" : "IPv4" };
-}
-
-async function connectTcp(config: TcpConnectConfig): Promise<Socket> {
-  const pending: PendingConnect = {
+function connectTcp(config: TcpConnectConfig): Promise<Socket> {
+  return connect({ hostname: config.host, port: config.port }, {
     socket: undefined,
     unix: undefined,
     tcp: { noDelay: config.noDelay, keepAlive: config.keepAlive },
-  };
-  try {
-    await bun.connect({
-      hostname: config.host,
-      port: config.port,
-      allowHalfOpen: true,
-      data: pending as unknown as BunSocketChannel,
-      socket: connectHandlers,
-    });
-  } catch (error) {
-    throw withSystemCode(error);
-  }
-  return connected(pending);
+  });
 }
 
-async function connectUnix(path: string): Promise<Socket> {
-  const pending: PendingConnect = { socket: undefined, unix: { local: "", remote: path }, tcp: undefined };
+function connectUnix(path: string): Promise<Socket> {
+  return connect({ unix: path }, { socket: undefined, unix: { local: "", remote: path }, tcp: undefined });
+}
+
+/** `Bun.connect` to `to`; resolves with the socket the `open` handler made. */
+async function connect(
+  to: { hostname: string; port: number } | { unix: string },
+  pending: PendingConnect,
+): Promise<Socket> {
   try {
     await bun.connect({
-      unix: path,
+      ...to,
       allowHalfOpen: true,
       data: pending as unknown as BunSocketChannel,
       socket: connectHandlers,
@@ -144,18 +131,6 @@ async function connectUnix(path: string): Promise<Socket> {
 function connected(pending: PendingConnect): StreamSocket {
   if (pending.socket === undefined) throw new ClosedError("the connection closed while it was being opened");
   return pending.socket;
-}
-
-async function removeSocketFile(path: string): Promise<void> {
-  try {
-    if ((await lstat(path)).isSocket()) await unlink(path);
-  } catch (error) {
-    if (systemErrorCode(error) !== "ENOENT") throw error;
-  }
-}
-
-function readTextFile(path: string): Promise<string> {
-  return readFile(path, "utf8");
 }
 
 // TLS code is loaded on first use. STARTTLS runs Bun's node:tls (see tls_upgrade.ts).

@@ -14,6 +14,7 @@
 import type { ByteChannel, ChannelSink } from "../../byte_channel.ts";
 import { UnsupportedError } from "../../errors.ts";
 import type { Address } from "../../transport.ts";
+import { inetAddress } from "../inet_address.ts";
 import type { BunSocket } from "./bun_types.ts";
 import { runtimeName } from "./bun_types.ts";
 
@@ -231,12 +232,4 @@ export class BunSocketChannel implements ByteChannel {
     // No argument: SHUT_WR, a FIN while reading goes on.
     this.#socket.shutdown();
   }
-}
-
-function inetAddress(address: string | undefined, port: number | undefined, family: string | undefined): Address {
-  return {
-    address: address ?? "",
-    port: port ?? 0,
-    family: family === "IPv6" || (family === undefined && address?.includes(":") === true) ? "IPv6" : "IPv4",
-  };
 }

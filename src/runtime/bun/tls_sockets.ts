@@ -14,9 +14,11 @@
  */
 import { AcceptQueue } from "../../accept_queue.ts";
 import { ClosedError, UnsupportedError } from "../../errors.ts";
-import type { Address, ListenSocket, Socket } from "../../transport.ts";
+import type { ListenSocket, Socket } from "../../transport.ts";
 import type { TlsClientConfig, TlsConnectConfig, TlsListenConfig, TlsServerConfig } from "../adapter.ts";
+import { inetAddress } from "../inet_address.ts";
 import { PendingTls } from "../tls_pending_socket.ts";
+import { boundAddress } from "./bound_address.ts";
 import { withSystemCode } from "./bun_errors.ts";
 import { bun, runtimeName } from "./bun_types.ts";
 import { BunHandshake, tlsConnectHandlers, tlsListenHandlers } from "./tls_handshake.ts";
@@ -56,7 +58,7 @@ export function listenTls(config: TlsListenConfig): Promise<ListenSocket> {
   const to: { queue?: AcceptQueue } = {};
   const accept = (handshake: BunHandshake, socket: BunTlsSocket<unknown>) => {
     to.queue!.push(
-      new PendingTls(inet(socket.remoteAddress, socket.remotePort, socket.remoteFamily), to.queue!.address, {
+      new PendingTls(inetAddress(socket.remoteAddress, socket.remotePort, socket.remoteFamily), to.queue!.address, {
         handshake: () => handshake.done,
         destroy: () => socket.terminate(),
       }),
@@ -78,10 +80,7 @@ export function listenTls(config: TlsListenConfig): Promise<ListenSocket> {
   } catch (error) {
     return Promise.reject(withSystemCode(error));
   }
-  const bound: { address?: string; port?: number; family?: string } = {};
-  listener.getsockname?.(bound);
-  const address = inet(bound.address ?? host, bound.port ?? listener.port, bound.family);
-  to.queue = new AcceptQueue(address, () => {
+  to.queue = new AcceptQueue(boundAddress(listener, host), () => {
     // false: accepted connections stay open, they belong to the supervisor.
     listener.stop(false);
     return Promise.resolve();
@@ -143,12 +142,4 @@ export async function connectTls(config: TlsConnectConfig): Promise<Socket> {
 
 function isAddress(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(":");
-}
-
-function inet(address: string | undefined, port: number | undefined, family: string | undefined): Address {
-  return {
-    address: address ?? "",
-    port: port ?? 0,
-    family: family === "IPv6" || (family === undefined && address?.includes(":") === true) ? "IPv6" : "IPv4",
-  };
 }

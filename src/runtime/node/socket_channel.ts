@@ -7,6 +7,7 @@
 import type { Socket as NetSocket } from "node:net";
 import type { ByteChannel, ChannelSink } from "../../byte_channel.ts";
 import type { Address } from "../../transport.ts";
+import { inetAddress } from "../inet_address.ts";
 
 /** Where a socket's listeners find the sink (Node.js calls listeners with `this` = the socket). */
 const SINK = Symbol("corral.sink");
@@ -118,12 +119,4 @@ export class NodeSocketChannel implements ByteChannel {
       : inetAddress(this.#socket.remoteAddress, this.#socket.remotePort, this.#socket.remoteFamily);
     return this.#remote;
   }
-}
-
-function inetAddress(address: string | undefined, port: number | undefined, family: string | undefined): Address {
-  return {
-    address: address ?? "",
-    port: port ?? 0,
-    family: family === "IPv6" || address?.includes(":") ? "IPv6" : "IPv4",
-  };
 }
