@@ -8,6 +8,7 @@
 import { booleanOption, describe, integerOption, rejectUnknownOptions, stringOption } from "../src/options.ts";
 import type { TlsMinVersion } from "../src/runtime/adapter.ts";
 import type { TcpConnectOptions, TcpOptions } from "./tcp.ts";
+import { checkTcpListenOptions, TCP_CONNECT_KEYS, TCP_LISTEN_KEYS } from "./_tcp_options.ts";
 
 /** A certificate chain and its private key: each PEM text or the path of a PEM file. */
 export interface TlsCertificate {
@@ -90,7 +91,6 @@ export interface TlsClientUpgradeOptions extends Omit<TlsConnectOptions, "host" 
 /** Options of `tls().upgrade()`: which side this end plays in the STARTTLS handshake. */
 export type TlsUpgradeOptions = TlsServerUpgradeOptions | TlsClientUpgradeOptions;
 
-const TCP_KEYS = ["host", "port", "backlog", "noDelay", "keepAlive", "reusePort"] as const;
 const SERVER_TLS_KEYS = [
   "cert",
   "key",
@@ -104,9 +104,9 @@ const SERVER_TLS_KEYS = [
 const CLIENT_TLS_KEYS = ["serverName", "ca", "cert", "key", "alpnProtocols", "rejectUnauthorized", "minVersion"];
 
 /** The listen option names, for `rejectUnknownOptions`. */
-export const LISTEN_KEYS: readonly string[] = [...TCP_KEYS, ...SERVER_TLS_KEYS];
+export const LISTEN_KEYS: readonly string[] = [...TCP_LISTEN_KEYS, ...SERVER_TLS_KEYS];
 /** The connect option names. */
-export const CONNECT_KEYS: readonly string[] = ["host", "port", "noDelay", "keepAlive", ...CLIENT_TLS_KEYS];
+export const CONNECT_KEYS: readonly string[] = [...TCP_CONNECT_KEYS, ...CLIENT_TLS_KEYS];
 /** The client-side upgrade option names. */
 export const CLIENT_UPGRADE_KEYS: readonly string[] = ["isServer", "host", "timeout", ...CLIENT_TLS_KEYS];
 
@@ -116,12 +116,7 @@ export function checkListenOptions(options: TlsOptions): Readonly<TlsOptions> {
     throw new TypeError(`tls() options must be an object, got ${describe(options)}`);
   }
   rejectUnknownOptions("tls()", options, LISTEN_KEYS);
-  stringOption("tls() option host", options.host);
-  integerOption("tls() option port", options.port, 0, 65535, 0);
-  integerOption("tls() option backlog", options.backlog, 1, 65535, 1024);
-  booleanOption("tls() option noDelay", options.noDelay, true);
-  booleanOption("tls() option keepAlive", options.keepAlive, false);
-  booleanOption("tls() option reusePort", options.reusePort, false);
+  checkTcpListenOptions("tls()", options);
   checkKeyPair("tls()", options.cert, options.key);
   checkCa("tls() option ca", options.ca);
   checkSni(options.sni);

@@ -4,7 +4,14 @@
  * @module
  */
 import { toConnectError, toListenError } from "../src/errors.ts";
-import { booleanOption, integerOption, rejectUnknownOptions, stringOption } from "../src/options.ts";
+import { rejectUnknownOptions } from "../src/options.ts";
+import {
+  checkTcpListenOptions,
+  TCP_CONNECT_KEYS,
+  TCP_LISTEN_KEYS,
+  tcpConnectConfig,
+  tcpListenConfig,
+} from "./_tcp_options.ts";
 import { runtimeAdapter } from "../src/runtime/detect.ts";
 import type { ListenSocket, Socket, Transport } from "../src/transport.ts";
 
@@ -39,9 +46,6 @@ export interface TcpConnectOptions {
 /** The TCP transport value that {@linkcode tcp} returns. */
 export type TcpTransport = Transport<TcpOptions, TcpConnectOptions>;
 
-const LISTEN_KEYS = ["host", "port", "backlog", "noDelay", "keepAlive", "reusePort"] as const;
-const CONNECT_KEYS = ["host", "port", "noDelay", "keepAlive"] as const;
-
 /**
  * Makes a TCP transport. Options are checked here, so a wrong one fails
  * before anything listens.
@@ -69,13 +73,8 @@ export function tcp(options: TcpOptions = {}): TcpTransport {
 }
 
 function checkListenOptions(options: TcpOptions): Readonly<TcpOptions> {
-  rejectUnknownOptions("tcp()", options, LISTEN_KEYS);
-  stringOption("tcp() option host", options.host);
-  integerOption("tcp() option port", options.port, 0, 65535, 0);
-  integerOption("tcp() option backlog", options.backlog, 1, 65535, 1024);
-  booleanOption("tcp() option noDelay", options.noDelay, true);
-  booleanOption("tcp() option keepAlive", options.keepAlive, false);
-  booleanOption("tcp() option reusePort", options.reusePort, false);
+  rejectUnknownOptions("tcp()", options, TCP_LISTEN_KEYS);
+  checkTcpListenOptions("tcp()", options);
   return Object.freeze({ ...options });
 }
 
@@ -96,34 +95,19 @@ class TcpTransportImpl implements TcpTransport {
     const o = this.options;
     const adapter = await runtimeAdapter();
     try {
-      return await adapter.listenTcp({
-        host: o.host,
-        port: o.port ?? 0,
-        backlog: o.backlog ?? 1024,
-        reusePort: o.reusePort ?? false,
-        noDelay: o.noDelay ?? true,
-        keepAlive: o.keepAlive ?? false,
-      });
+      return await adapter.listenTcp(tcpListenConfig(o));
     } catch (error) {
       throw toListenError(error, `tcp ${o.host ?? "0.0.0.0"}:${o.port ?? 0}`);
     }
   }
 
   async connect(options: TcpConnectOptions): Promise<Socket> {
-    rejectUnknownOptions("tcp().connect()", options, CONNECT_KEYS);
-    const host = stringOption("tcp().connect() option host", options.host) ?? "127.0.0.1";
-    const port = integerOption("tcp().connect() option port", options.port, 1, 65535, Number.NaN);
-    if (Number.isNaN(port)) throw new TypeError("tcp().connect() option port is required");
+    const config = tcpConnectConfig("tcp().connect()", options, TCP_CONNECT_KEYS);
     const adapter = await runtimeAdapter();
     try {
-      return await adapter.connectTcp({
-        host,
-        port,
-        noDelay: booleanOption("tcp().connect() option noDelay", options.noDelay, true),
-        keepAlive: booleanOption("tcp().connect() option keepAlive", options.keepAlive, false),
-      });
+      return await adapter.connectTcp(config);
     } catch (error) {
-      throw toConnectError(error, `tcp ${host}:${port}`);
+      throw toConnectError(error, `tcp ${config.host}:${config.port}`);
     }
   }
 

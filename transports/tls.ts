@@ -12,10 +12,11 @@
  * @module
  */
 import { ListenError, toListenError } from "../src/errors.ts";
-import { booleanOption, integerOption, rejectUnknownOptions, stringOption } from "../src/options.ts";
+import { booleanOption, rejectUnknownOptions, stringOption } from "../src/options.ts";
 import type { PendingTlsSocket, TlsServerConfig } from "../src/runtime/adapter.ts";
 import { runtimeAdapter } from "../src/runtime/detect.ts";
 import type { ListenHints, ListenSocket, Socket, Transport } from "../src/transport.ts";
+import { tcpConnectConfig, tcpListenConfig } from "./_tcp_options.ts";
 import { clientConfig, redactKeys, serverConfig } from "./_tls_material.ts";
 import { toHandshakeError, toTlsConnectError, withDeadline } from "./_tls_errors.ts";
 import {
@@ -125,14 +126,7 @@ class TlsTransportImpl implements TlsTransport {
     }
     const adapter = await runtimeAdapter();
     try {
-      const config = {
-        host: o.host,
-        port: o.port ?? 0,
-        backlog: o.backlog ?? 1024,
-        reusePort: o.reusePort ?? false,
-        noDelay: o.noDelay ?? true,
-        keepAlive: o.keepAlive ?? false,
-      };
+      const config = tcpListenConfig(o);
       const tls = await serverConfig(adapter.readTextFile, o);
       if (hints?.plaintextFirst) {
         // A PROXY header precedes the ClientHello: accept plain TCP, and let
@@ -147,19 +141,14 @@ class TlsTransportImpl implements TlsTransport {
   }
 
   async connect(options: TlsConnectOptions): Promise<Socket> {
-    rejectUnknownOptions("tls().connect()", options, CONNECT_KEYS);
-    const host = stringOption("tls().connect() option host", options.host) ?? "127.0.0.1";
-    const port = integerOption("tls().connect() option port", options.port, 1, 65535, Number.NaN);
-    if (Number.isNaN(port)) throw new TypeError("tls().connect() option port is required");
-    const noDelay = booleanOption("tls().connect() option noDelay", options.noDelay, true);
-    const keepAlive = booleanOption("tls().connect() option keepAlive", options.keepAlive, false);
+    const config = tcpConnectConfig("tls().connect()", options, CONNECT_KEYS);
     checkClientTlsOptions("tls().connect()", options);
     const adapter = await runtimeAdapter();
     const client = await clientConfig(adapter.readTextFile, "tls().connect()", options);
     try {
-      return await adapter.connectTls({ host, port, noDelay, keepAlive, tls: client });
+      return await adapter.connectTls({ ...config, tls: client });
     } catch (error) {
-      throw toTlsConnectError(error, `tls ${host}:${port}`);
+      throw toTlsConnectError(error, `tls ${config.host}:${config.port}`);
     }
   }
 

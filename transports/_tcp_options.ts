@@ -1,0 +1,53 @@
+/**
+ * The TCP options `tcp()` and `tls()` share: their names, their checks
+ * (each error names the transport it came from) and their defaults.
+ *
+ * @module
+ */
+import { booleanOption, integerOption, rejectUnknownOptions, stringOption } from "../src/options.ts";
+import type { TcpConnectConfig, TcpListenConfig } from "../src/runtime/adapter.ts";
+import type { TcpConnectOptions, TcpOptions } from "./tcp.ts";
+
+/** The TCP listen option names. */
+export const TCP_LISTEN_KEYS = ["host", "port", "backlog", "noDelay", "keepAlive", "reusePort"] as const;
+/** The TCP connect option names. */
+export const TCP_CONNECT_KEYS = ["host", "port", "noDelay", "keepAlive"] as const;
+
+/** Checks the TCP listen options of `label` (`"tcp()"`, `"tls()"`): throws naming the first bad one. */
+export function checkTcpListenOptions(label: string, options: TcpOptions): void {
+  stringOption(`${label} option host`, options.host);
+  integerOption(`${label} option port`, options.port, 0, 65535, 0);
+  integerOption(`${label} option backlog`, options.backlog, 1, 65535, 1024);
+  booleanOption(`${label} option noDelay`, options.noDelay, true);
+  booleanOption(`${label} option keepAlive`, options.keepAlive, false);
+  booleanOption(`${label} option reusePort`, options.reusePort, false);
+}
+
+/** Checked TCP listen options with their defaults filled in, as the adapters take them. */
+export function tcpListenConfig(options: Readonly<TcpOptions>): TcpListenConfig {
+  return {
+    host: options.host,
+    port: options.port ?? 0,
+    backlog: options.backlog ?? 1024,
+    reusePort: options.reusePort ?? false,
+    noDelay: options.noDelay ?? true,
+    keepAlive: options.keepAlive ?? false,
+  };
+}
+
+/**
+ * Checks the TCP connect options of `label` (`"tcp().connect()"`, ...) and
+ * fills in their defaults; `keys` are every option name `label` accepts.
+ */
+export function tcpConnectConfig(label: string, options: TcpConnectOptions, keys: readonly string[]): TcpConnectConfig {
+  rejectUnknownOptions(label, options, keys);
+  const host = stringOption(`${label} option host`, options.host) ?? "127.0.0.1";
+  const port = integerOption(`${label} option port`, options.port, 1, 65535, Number.NaN);
+  if (Number.isNaN(port)) throw new TypeError(`${label} option port is required`);
+  return {
+    host,
+    port,
+    noDelay: booleanOption(`${label} option noDelay`, options.noDelay, true),
+    keepAlive: booleanOption(`${label} option keepAlive`, options.keepAlive, false),
+  };
+}
