@@ -135,29 +135,7 @@ function onError(socket: TlsSocket, error: Error): void {
   throw error;
 }
 
-/** The handlers of a TLS listen socket; `accept` gets each new connection's handshake and socket. */
-export function tlsListenHandlers(
-  accept: (handshake: BunHandshake, socket: TlsSocket) => void,
-  insist: boolean,
-  tcp: TcpOptions,
-): BunTlsHandler<TlsData> {
-  return {
-    binaryType: "uint8array",
-    open(socket) {
-      const handshake = new BunHandshake({ isServer: true, insist, tcp });
-      socket.data = handshake;
-      accept(handshake, socket as TlsSocket);
-    },
-    handshake: onHandshake,
-    data: onData,
-    drain: onDrain,
-    end: onEnd,
-    close: onClose,
-    error: onError,
-  };
-}
-
-/** The handlers of every TLS client socket; `socket.data` starts as the connection's {@linkcode BunHandshake}. */
+/** The handlers of every TLS socket (a listen socket adds `open`); `socket.data` starts as the connection's {@linkcode BunHandshake}. */
 export const tlsConnectHandlers: BunTlsHandler<TlsData> = {
   binaryType: "uint8array",
   handshake: onHandshake,
@@ -167,3 +145,19 @@ export const tlsConnectHandlers: BunTlsHandler<TlsData> = {
   close: onClose,
   error: onError,
 };
+
+/** The handlers of a TLS listen socket; `accept` gets each new connection's handshake and socket. */
+export function tlsListenHandlers(
+  accept: (handshake: BunHandshake, socket: TlsSocket) => void,
+  insist: boolean,
+  tcp: TcpOptions,
+): BunTlsHandler<TlsData> {
+  return {
+    ...tlsConnectHandlers,
+    open(socket) {
+      const handshake = new BunHandshake({ isServer: true, insist, tcp });
+      socket.data = handshake;
+      accept(handshake, socket as TlsSocket);
+    },
+  };
+}
