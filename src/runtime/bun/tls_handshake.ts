@@ -135,7 +135,10 @@ function onError(socket: TlsSocket, error: Error): void {
   throw error;
 }
 
-/** The handlers of every TLS socket (a listen socket adds `open`); `socket.data` starts as the connection's {@linkcode BunHandshake}. */
+/**
+ * The handlers of every TLS socket (a listen socket adds `open`);
+ * `socket.data` starts as the connection's {@linkcode BunHandshake}.
+ */
 export const tlsConnectHandlers: BunTlsHandler<TlsData> = {
   binaryType: "uint8array",
   handshake: onHandshake,
