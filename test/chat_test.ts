@@ -38,6 +38,15 @@ class ChatClient {
     return new ChatClient(await tcp().connect({ host: "127.0.0.1", port: listener.port! }));
   }
 
+  /** `count` clients, each connected once the one before it is, so the server accepts them in this order. */
+  static connectAll(listener: Listener<unknown>, count: 2): Promise<[ChatClient, ChatClient]>;
+  static connectAll(listener: Listener<unknown>, count: 3): Promise<[ChatClient, ChatClient, ChatClient]>;
+  static async connectAll(listener: Listener<unknown>, count: number): Promise<ChatClient[]> {
+    const clients: ChatClient[] = [];
+    for (let i = 0; i < count; i++) clients.push(await ChatClient.connect(listener));
+    return clients;
+  }
+
   send(line: string): Promise<void> {
     return this.socket.send(`${line}\n`);
   }
@@ -82,15 +91,33 @@ async function chatListener(
   return { listener, rooms };
 }
 
+/**
+ * examples/chat.ts as a program on a free port, with `flags`. Disposing of
+ * it kills it if it is still running and waits for it to exit.
+ */
+function chatProgram(flags: string[] = []) {
+  const [command, args] = runtimeCommand("examples/chat.ts");
+  const child = spawn(command, [...args, "--port", "0", ...flags], { stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const out = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  return {
+    child,
+    /** The exit code, once it exited. */
+    exited,
+    /** Its first line of output, where it says what it listens on. */
+    firstLine: async (): Promise<string> => String((await withTimeout(out.next(), 30_000)).value),
+    [Symbol.asyncDispose]: async (): Promise<void> => {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, "SIGKILL");
+      await exited;
+    },
+  };
+}
+
 suite("chat", () => {
   test("join, then a line goes to every other member of the room and not back to its sender", async () => {
     const { listener, rooms } = await chatListener();
     await using _ = listener;
-    const [a, b, c] = [
-      await ChatClient.connect(listener),
-      await ChatClient.connect(listener),
-      await ChatClient.connect(listener),
-    ];
+    const [a, b, c] = await ChatClient.connectAll(listener, 3);
     for (const client of [a, b, c]) await client.join("lobby");
     assert.equal(rooms.count("lobby"), 3);
     await a.send("hello everyone");
@@ -107,11 +134,7 @@ suite("chat", () => {
   test("switching rooms leaves the previous one", async () => {
     const { listener, rooms } = await chatListener();
     await using _ = listener;
-    const [a, b, c] = [
-      await ChatClient.connect(listener),
-      await ChatClient.connect(listener),
-      await ChatClient.connect(listener),
-    ];
+    const [a, b, c] = await ChatClient.connectAll(listener, 3);
     await a.join("red");
     await b.join("red");
     await c.join("blue");
@@ -141,7 +164,7 @@ suite("chat", () => {
   test("a line over the limit gets ERR line too long and the connection closes; others carry on", async () => {
     const { listener, rooms } = await chatListener({ maxLineLength: 100 });
     await using _ = listener;
-    const [a, b] = [await ChatClient.connect(listener), await ChatClient.connect(listener)];
+    const [a, b] = await ChatClient.connectAll(listener, 2);
     await a.join("lobby");
     await b.join("lobby");
     await a.send("x".repeat(100)); // exactly the limit: fine
@@ -211,7 +234,7 @@ suite("chat", () => {
   test("on stop every client gets BYE server shutting down, after its queued lines, then the socket closes", async () => {
     // The tcp case below checks that the server closes when the client does, before the timeout.
     const { listener, rooms } = await chatListener();
-    const clients = [await ChatClient.connect(listener), await ChatClient.connect(listener)];
+    const clients = await ChatClient.connectAll(listener, 2);
     const lurker = await ChatClient.connect(listener); // never joined
     for (const client of clients) await client.join("lobby");
     await clients[0]!.send("last words");
@@ -250,7 +273,7 @@ suite("chat", () => {
   test("idleTimeout closes a silent client with ERR idle timeout; a talking one stays", async () => {
     const { listener } = await chatListener({ idleTimeout: 100 });
     await using _ = listener;
-    const [silent, talker] = [await ChatClient.connect(listener), await ChatClient.connect(listener)];
+    const [silent, talker] = await ChatClient.connectAll(listener, 2);
     const begun = performance.now();
     await silent.join("lobby");
     await talker.join("attic");
@@ -342,66 +365,50 @@ suite("chat", () => {
   }, { skip: ncat.status === 0 ? false : "ncat is not installed (Debian: apt-get install -y ncat)" });
 
   test("examples/chat.ts runs as a program: two clients chat, SIGTERM sends BYE", async () => {
-    const [command, args] = runtimeCommand("examples/chat.ts");
-    const child = spawn(command, [...args, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    try {
-      const out = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-      const { value } = await withTimeout(out.next(), 30_000);
-      const match = /^chat listening on 127\.0\.0\.1:(\d+)$/.exec(String(value));
-      assert.ok(match, `unexpected first line: ${value}`);
-      const port = Number(match[1]);
-      const [a, b] = [
-        new ChatClient(await tcp().connect({ host: "127.0.0.1", port })),
-        new ChatClient(await tcp().connect({ host: "127.0.0.1", port })),
-      ];
-      await a.join("general");
-      await b.join("general");
-      await a.send("hello everyone");
-      assert.equal(await b.next(), "hello everyone");
-      process.kill(child.pid!, "SIGTERM");
-      for (const client of [a, b]) {
-        assert.equal(await client.next(), "BYE server shutting down");
-        assert.equal(await client.next(), null);
-        await client.socket.close();
-      }
-      assert.equal(await withTimeout(exited, 10_000), 0);
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, "SIGKILL");
-      await exited;
+    await using program = chatProgram();
+    const value = await program.firstLine();
+    const match = /^chat listening on 127\.0\.0\.1:(\d+)$/.exec(value);
+    assert.ok(match, `unexpected first line: ${value}`);
+    const port = Number(match[1]);
+    const [a, b] = [
+      new ChatClient(await tcp().connect({ host: "127.0.0.1", port })),
+      new ChatClient(await tcp().connect({ host: "127.0.0.1", port })),
+    ];
+    await a.join("general");
+    await b.join("general");
+    await a.send("hello everyone");
+    assert.equal(await b.next(), "hello everyone");
+    process.kill(program.child.pid!, "SIGTERM");
+    for (const client of [a, b]) {
+      assert.equal(await client.next(), "BYE server shutting down");
+      assert.equal(await client.next(), null);
+      await client.socket.close();
     }
+    assert.equal(await withTimeout(program.exited, 10_000), 0);
   }, { timeout: 60_000 });
 
   const openssl = spawnSync("openssl", ["version"], { stdio: "ignore" });
   test("examples/chat.ts --tls serves TLS with a certificate it makes for localhost", async () => {
-    const [command, args] = runtimeCommand("examples/chat.ts");
-    const child = spawn(command, [...args, "--port", "0", "--tls"], { stdio: ["ignore", "pipe", "inherit"] });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    try {
-      const out = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-      const { value } = await withTimeout(out.next(), 30_000);
-      const match = /^chat listening on 127\.0\.0\.1:(\d+) over TLS \(self-signed certificate for localhost: (.+)\)$/
-        .exec(String(value));
-      assert.ok(match, `unexpected first line: ${value}`);
-      const [port, ca] = [Number(match[1]), readFileSync(match[2]!, "utf8")];
-      const connect = async () => new ChatClient(await tls().connect({ port, serverName: "localhost", ca }));
-      const [a, b] = [await connect(), await connect()];
-      assert.equal(a.socket.secure, true);
-      await a.join("secret");
-      await b.join("secret");
-      await b.send("over tls");
-      assert.equal(await a.next(), "over tls");
-      process.kill(child.pid!, "SIGTERM");
-      for (const client of [a, b]) {
-        assert.equal(await client.next(), "BYE server shutting down");
-        await client.socket.close();
-      }
-      assert.equal(await withTimeout(exited, 10_000), 0);
-      assert.equal(existsSync(match[2]!), false, "the certificate is removed at exit");
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, "SIGKILL");
-      await exited;
+    await using program = chatProgram(["--tls"]);
+    const value = await program.firstLine();
+    const match = /^chat listening on 127\.0\.0\.1:(\d+) over TLS \(self-signed certificate for localhost: (.+)\)$/
+      .exec(value);
+    assert.ok(match, `unexpected first line: ${value}`);
+    const [port, ca] = [Number(match[1]), readFileSync(match[2]!, "utf8")];
+    const connect = async () => new ChatClient(await tls().connect({ port, serverName: "localhost", ca }));
+    const [a, b] = [await connect(), await connect()];
+    assert.equal(a.socket.secure, true);
+    await a.join("secret");
+    await b.join("secret");
+    await b.send("over tls");
+    assert.equal(await a.next(), "over tls");
+    process.kill(program.child.pid!, "SIGTERM");
+    for (const client of [a, b]) {
+      assert.equal(await client.next(), "BYE server shutting down");
+      await client.socket.close();
     }
+    assert.equal(await withTimeout(program.exited, 10_000), 0);
+    assert.equal(existsSync(match[2]!), false, "the certificate is removed at exit");
   }, { timeout: 60_000, skip: openssl.status === 0 ? false : "the openssl command is not installed" });
 });
 

@@ -15,7 +15,16 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as nodeTls from "node:tls";
-import { type Connection, type InetAddress, type Listener, tcp, unix } from "../mod.ts";
+import {
+  type Connection,
+  type InetAddress,
+  type Listener,
+  type ListenOptions,
+  type Protocol,
+  tcp,
+  type Transport,
+  unix,
+} from "../mod.ts";
 import type { ProxyHeader } from "../src/proxy_header.ts";
 import { tls } from "../transports/tls.ts";
 import { testCerts } from "./_certs.ts";
@@ -96,12 +105,23 @@ interface Haproxy extends AsyncDisposable {
   output: () => string;
 }
 
+/** One frontend→backend pair of a config: `bind` and `server` lines, plus any other lines of each section. */
+interface HaproxyPair {
+  bind: string;
+  server: string;
+  frontend?: string;
+  backend?: string;
+}
+
 /**
- * Starts `haproxy -f <config> -db` (foreground). It is ready once its
- * `ready` frontend (which rejects every connection) accepts: HAProxy binds
- * every frontend before serving any.
+ * Starts `haproxy -f <config> -db` (foreground) with `pairs` and a `ready`
+ * frontend on a port of its own. It is ready once that frontend (which
+ * rejects every connection) accepts: HAProxy binds every frontend before
+ * serving any.
  */
-async function startHaproxy(config: string, readyPort: number): Promise<Haproxy> {
+async function startHaproxy(pairs: HaproxyPair[]): Promise<Haproxy> {
+  const readyPort = await freePort("127.0.0.1");
+  const config = haproxyConfig(readyPort, pairs);
   const dir = mkdtempSync(join(tmpdir(), "corral-haproxy-cfg-"));
   const file = join(dir, "haproxy.cfg");
   writeFileSync(file, config);
@@ -149,10 +169,7 @@ defaults
 `;
 
 /** The `ready` frontend plus one frontend→backend pair per entry. */
-function haproxyConfig(
-  readyPort: number,
-  pairs: { bind: string; server: string; frontend?: string; backend?: string }[],
-): string {
+function haproxyConfig(readyPort: number, pairs: HaproxyPair[]): string {
   let config = `${GLOBAL}frontend ready\n  bind 127.0.0.1:${readyPort}\n  tcp-request connection reject\n`;
   pairs.forEach((pair, i) => {
     config += `frontend f${i}\n  bind ${pair.bind}\n${pair.frontend ?? ""}  default_backend b${i}\n`;
@@ -228,6 +245,15 @@ function collect(): {
   };
 }
 
+/** A Corral listener for HAProxy to send PROXY headers to: tcp on 127.0.0.1 unless told otherwise. */
+function proxiedListener(
+  protocol: Protocol,
+  transport: Transport = tcp({ host: "127.0.0.1" }),
+  proxyHeader: ListenOptions["proxyHeader"] = true,
+): Promise<Listener<unknown>> {
+  return start({ transport, proxyHeader, protocol });
+}
+
 function corralAddress(listener: Listener<unknown>): string {
   const address = listener.address!;
   return "path" in address ? address.path : `127.0.0.1:${(address as InetAddress).port}`;
@@ -238,12 +264,7 @@ suite("haproxy", () => {
 
   test("send-proxy and send-proxy-v2 over IPv4 and IPv6: the protocol sees the client's address", async () => {
     const seen = collect();
-    await using listener = await start({
-      transport: tcp({ host: "127.0.0.1" }),
-      proxyHeader: true,
-      protocol: seen.protocol,
-    });
-    const ready = await freePort("127.0.0.1");
+    await using listener = await proxiedListener(seen.protocol);
     const ports = {
       v1: await freePort("127.0.0.1"),
       v2: await freePort("127.0.0.1"),
@@ -251,19 +272,16 @@ suite("haproxy", () => {
       v2six: await freePort("::1"),
     };
     const server = corralAddress(listener);
-    await using haproxy = await startHaproxy(
-      haproxyConfig(ready, [
-        { bind: `127.0.0.1:${ports.v1}`, server: `${server} send-proxy` },
-        {
-          bind: `127.0.0.1:${ports.v2}`,
-          frontend: "  unique-id-format %{+X}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid\n",
-          server: `${server} send-proxy-v2 proxy-v2-options crc32c,unique-id`,
-        },
-        { bind: `[::1]:${ports.v1six}`, server: `${server} send-proxy` },
-        { bind: `[::1]:${ports.v2six}`, server: `${server} send-proxy-v2` },
-      ]),
-      ready,
-    );
+    await using haproxy = await startHaproxy([
+      { bind: `127.0.0.1:${ports.v1}`, server: `${server} send-proxy` },
+      {
+        bind: `127.0.0.1:${ports.v2}`,
+        frontend: "  unique-id-format %{+X}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid\n",
+        server: `${server} send-proxy-v2 proxy-v2-options crc32c,unique-id`,
+      },
+      { bind: `[::1]:${ports.v1six}`, server: `${server} send-proxy` },
+      { bind: `[::1]:${ports.v2six}`, server: `${server} send-proxy-v2` },
+    ]);
     assert.ok(haproxy.pid > 0);
     for (
       const [name, host, port, version] of [
@@ -295,26 +313,18 @@ suite("haproxy", () => {
   test("send-proxy-v2-ssl and send-proxy-v2-ssl-cn: HAProxy terminates TLS and says so", async () => {
     using certs = makeCertificates();
     const seen = collect();
-    await using listener = await start({
-      transport: tcp({ host: "127.0.0.1" }),
-      proxyHeader: true,
-      protocol: seen.protocol,
-    });
-    const ready = await freePort("127.0.0.1");
+    await using listener = await proxiedListener(seen.protocol);
     const ssl = await freePort("127.0.0.1");
     const sslCn = await freePort("127.0.0.1");
     const server = corralAddress(listener);
     const bind = `ssl crt ${certs.haproxyPem} ca-file ${join(certs.dir, "ca.pem")} verify optional alpn h2,http/1.1`;
-    await using _haproxy = await startHaproxy(
-      haproxyConfig(ready, [
-        { bind: `127.0.0.1:${ssl} ${bind}`, server: `${server} send-proxy-v2-ssl proxy-v2-options authority` },
-        {
-          bind: `127.0.0.1:${sslCn} ${bind}`,
-          server: `${server} send-proxy-v2-ssl-cn proxy-v2-options ssl-cipher,cert-sig,cert-key,authority,crc32c`,
-        },
-      ]),
-      ready,
-    );
+    await using _haproxy = await startHaproxy([
+      { bind: `127.0.0.1:${ssl} ${bind}`, server: `${server} send-proxy-v2-ssl proxy-v2-options authority` },
+      {
+        bind: `127.0.0.1:${sslCn} ${bind}`,
+        server: `${server} send-proxy-v2-ssl-cn proxy-v2-options ssl-cipher,cert-sig,cert-key,authority,crc32c`,
+      },
+    ]);
 
     const plain = await tlsClient(certs, ssl, false);
     assert.equal(await tlsRoundTrip(plain, "over tls"), "over tls");
@@ -348,23 +358,15 @@ suite("haproxy", () => {
 
   test("health checks with check-send-proxy arrive as v2 LOCAL", async () => {
     const seen = collect();
-    await using listener = await start({
-      transport: tcp({ host: "127.0.0.1" }),
-      proxyHeader: true,
-      protocol: seen.protocol,
-    });
-    const ready = await freePort("127.0.0.1");
+    await using listener = await proxiedListener(seen.protocol);
     const front = await freePort("127.0.0.1");
-    await using _haproxy = await startHaproxy(
-      haproxyConfig(ready, [{
-        bind: `127.0.0.1:${front}`,
-        // A check that waits for an answer: a connect-only check resets at once, and Deno's
-        // accept() fails (ENOTCONN) for a connection reset before it was accepted.
-        backend: "  option tcp-check\n  tcp-check send ping\\n\n  tcp-check expect string ping\n",
-        server: `${corralAddress(listener)} send-proxy-v2 check check-send-proxy inter 100`,
-      }]),
-      ready,
-    );
+    await using _haproxy = await startHaproxy([{
+      bind: `127.0.0.1:${front}`,
+      // A check that waits for an answer: a connect-only check resets at once, and Deno's
+      // accept() fails (ENOTCONN) for a connection reset before it was accepted.
+      backend: "  option tcp-check\n  tcp-check send ping\\n\n  tcp-check expect string ping\n",
+      server: `${corralAddress(listener)} send-proxy-v2 check check-send-proxy inter 100`,
+    }]);
     const { conn } = await seen.next();
     assert.deepEqual(conn.proxyHeader, {
       version: 2,
@@ -377,17 +379,15 @@ suite("haproxy", () => {
 
   test("a unix socket listener behind HAProxy gets the TCP client's address", async () => {
     const seen = collect();
-    await using listener = await start({
-      transport: unix({ path: socketPath() }),
-      proxyHeader: { timeout: 5000, required: true },
-      protocol: seen.protocol,
+    await using listener = await proxiedListener(seen.protocol, unix({ path: socketPath() }), {
+      timeout: 5000,
+      required: true,
     });
-    const ready = await freePort("127.0.0.1");
     const front = await freePort("127.0.0.1");
-    await using _haproxy = await startHaproxy(
-      haproxyConfig(ready, [{ bind: `127.0.0.1:${front}`, server: `${corralAddress(listener)} send-proxy-v2` }]),
-      ready,
-    );
+    await using _haproxy = await startHaproxy([{
+      bind: `127.0.0.1:${front}`,
+      server: `${corralAddress(listener)} send-proxy-v2`,
+    }]);
     const client = await tcp().connect({ host: "127.0.0.1", port: front });
     await client.send(bytes("over a unix socket"));
     assert.equal(text(await client.recv(18, { timeout: 5000 })), "over a unix socket");
@@ -401,28 +401,18 @@ suite("haproxy", () => {
   test("PROXY before TLS: HAProxy sends the header, then TLS to Corral (ssl on the server line)", async () => {
     const certs = testCerts();
     const seen = signal<{ conn: Connection; secure: boolean; serverName: string | undefined }>();
-    await using listener = await start({
-      transport: tcp({ host: "127.0.0.1" }),
-      proxyHeader: true,
-      protocol: async (conn) => {
-        const secure = await tls({ cert: certs.server.cert, key: certs.server.key }).upgrade(await conn.handshake(), {
-          isServer: true,
-        });
-        seen.resolve({ conn, secure: secure.secure, serverName: secure.tls?.serverName });
-        for await (const chunk of secure) await secure.send(chunk);
-      },
+    await using listener = await proxiedListener(async (conn) => {
+      const secure = await tls({ cert: certs.server.cert, key: certs.server.key }).upgrade(await conn.handshake(), {
+        isServer: true,
+      });
+      seen.resolve({ conn, secure: secure.secure, serverName: secure.tls?.serverName });
+      for await (const chunk of secure) await secure.send(chunk);
     });
-    const ready = await freePort("127.0.0.1");
     const front = await freePort("127.0.0.1");
-    await using _haproxy = await startHaproxy(
-      haproxyConfig(ready, [{
-        bind: `127.0.0.1:${front}`,
-        server: `${
-          corralAddress(listener)
-        } ssl verify required ca-file ${certs.caPath} sni str(localhost) send-proxy-v2`,
-      }]),
-      ready,
-    );
+    await using _haproxy = await startHaproxy([{
+      bind: `127.0.0.1:${front}`,
+      server: `${corralAddress(listener)} ssl verify required ca-file ${certs.caPath} sni str(localhost) send-proxy-v2`,
+    }]);
     const client = await tcp().connect({ host: "127.0.0.1", port: front });
     assert.equal(await roundTrip(client, "encrypted from haproxy on"), "encrypted from haproxy on");
     const { conn, secure, serverName } = await seen.promise;

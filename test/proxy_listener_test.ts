@@ -6,6 +6,7 @@
  * connection and are counted and logged once; `required: false`.
  */
 import assert from "node:assert/strict";
+import type { Listener, ListenOptions, Protocol } from "../mod.ts";
 import type { ByteChannel, ChannelSink } from "../src/byte_channel.ts";
 import type { Connection } from "../src/connection.ts";
 import { ClosedError, ProxyHeaderError } from "../src/errors.ts";
@@ -97,6 +98,17 @@ const realTransports = transports.filter((t) => t.name !== "memory");
 
 for (const fixture of realTransports) {
   suite(`proxy listener over ${fixture.name}`, () => {
+    /**
+     * A listener over this fixture that reads a PROXY header before `protocol`
+     * runs: `proxyHeader: true` unless `options` say otherwise.
+     */
+    function proxyListener(
+      protocol: Protocol,
+      options: Omit<ListenOptions, "transport" | "protocol"> = {},
+    ): Promise<Listener<unknown>> {
+      return start({ transport: fixture.make(), proxyHeader: true, ...options, protocol });
+    }
+
     const cases: [string, ProxyHeader, ProxyHeaderInit, object][] = [
       ["v1 proxy", v1Header, v1Header, {}],
       ["v2 proxy", v2Header, v2Header, { checksum: "crc32c" }],
@@ -106,11 +118,7 @@ for (const fixture of realTransports) {
       for (const extra of [false, true]) {
         test(`${name}${extra ? " with extra data in the same write" : ""}`, async () => {
           const conn = signal<Connection>();
-          await using listener = await start({
-            transport: fixture.make(),
-            proxyHeader: true,
-            protocol: proxiedEcho(conn.resolve),
-          });
+          await using listener = await proxyListener(proxiedEcho(conn.resolve));
           const client = await fixture.connect(listener);
           const built = buildProxyHeader(header, options);
           if (extra) {
@@ -129,11 +137,7 @@ for (const fixture of realTransports) {
 
     test("a header split across writes, and a large payload in its write", async () => {
       const conn = signal<Connection>();
-      await using listener = await start({
-        transport: fixture.make(),
-        proxyHeader: true,
-        protocol: proxiedEcho(conn.resolve),
-      });
+      await using listener = await proxyListener(proxiedEcho(conn.resolve));
       const client = await fixture.connect(listener);
       const built = buildProxyHeader(v1Header, { version: 1 });
       for (const piece of [built.subarray(0, 1), built.subarray(1, 9), built.subarray(9, 30)]) await client.send(piece);
@@ -149,11 +153,7 @@ for (const fixture of realTransports) {
 
     test("the largest v2 header there is", async () => {
       const conn = signal<Connection>();
-      await using listener = await start({
-        transport: fixture.make(),
-        proxyHeader: true,
-        protocol: proxiedEcho(conn.resolve),
-      });
+      await using listener = await proxyListener(proxiedEcho(conn.resolve));
       const header: ProxyHeader = {
         ...v2Header,
         tlvs: { unknown: [{ type: 0xe0, value: pattern(65535 - 36 - 3, 2) }] },
@@ -170,21 +170,16 @@ for (const fixture of realTransports) {
     test("a missing, malformed or oversized header closes only its own connection", async () => {
       const logger = new RecordingLogger();
       const errors: unknown[] = [];
-      await using listener = await start({
-        transport: fixture.make(),
-        proxyHeader: true,
-        logger,
-        protocol: async (conn) => {
-          let socket: Socket;
-          try {
-            socket = await conn.handshake();
-          } catch (error) {
-            errors.push(error);
-            throw error;
-          }
-          for await (const chunk of socket) await socket.send(chunk);
-        },
-      });
+      await using listener = await proxyListener(async (conn) => {
+        let socket: Socket;
+        try {
+          socket = await conn.handshake();
+        } catch (error) {
+          errors.push(error);
+          throw error;
+        }
+        for await (const chunk of socket) await socket.send(chunk);
+      }, { logger });
       const good = await fixture.connect(listener);
       await good.send(buildProxyHeader(v1Header, { version: 1 }));
       assert.equal(await roundTrip(good, "still here"), "still here");
@@ -223,11 +218,7 @@ for (const fixture of realTransports) {
 
     test("a header cut off by the client's close", async () => {
       const outcome = signal<unknown>();
-      await using listener = await start({
-        transport: fixture.make(),
-        proxyHeader: true,
-        protocol: handshakeOutcome(outcome.resolve),
-      });
+      await using listener = await proxyListener(handshakeOutcome(outcome.resolve));
       const client = await fixture.connect(listener);
       await client.send(buildProxyHeader(v2Header).subarray(0, 20));
       await client.shutdown("write");
@@ -240,11 +231,7 @@ for (const fixture of realTransports) {
     test("a header that does not arrive in time (handshakeTimeout, then proxyHeader.timeout)", async () => {
       for (const options of [{ handshakeTimeout: 60, proxyHeader: true }, { proxyHeader: { timeout: 60 } }]) {
         const outcome = signal<unknown>();
-        await using listener = await start({
-          transport: fixture.make(),
-          ...options,
-          protocol: handshakeOutcome(outcome.resolve),
-        });
+        await using listener = await proxyListener(handshakeOutcome(outcome.resolve), options);
         const started = performance.now();
         const silent = await fixture.connect(listener);
         await silent.send(bytes("PROXY TCP4 1.2.3.4 ")); // then nothing
@@ -260,10 +247,8 @@ for (const fixture of realTransports) {
 
     test("required: false lets a connection without a header through with its bytes intact", async () => {
       const seen: Connection[] = [];
-      await using listener = await start({
-        transport: fixture.make(),
+      await using listener = await proxyListener(proxiedEcho((conn) => seen.push(conn)), {
         proxyHeader: { required: false },
-        protocol: proxiedEcho((conn) => seen.push(conn)),
       });
       // "PING" shares its first byte with "PROXY", "\r\n\r\nX" its first four with the v2 signature.
       for (const greeting of ["hello", "PING\r\n", "PROX!", "\r\n\r\nX"]) {
@@ -292,10 +277,8 @@ for (const fixture of realTransports) {
       ]);
       // A confirmed signature makes the header mandatory again.
       const outcome = signal<unknown>();
-      await using strict = await start({
-        transport: fixture.make(),
+      await using strict = await proxyListener(handshakeOutcome(outcome.resolve), {
         proxyHeader: { required: false },
-        protocol: handshakeOutcome(outcome.resolve),
       });
       const broken = await fixture.connect(strict);
       await broken.send("PROXY TCP9 1.2.3.4 5.6.7.8 1 2\r\n");

@@ -15,6 +15,7 @@ import {
   type BuildProxyHeaderOptions,
   parseProxyHeader,
   type ProxyHeader,
+  type ProxyProtocol,
   type ProxyRawTlv,
   type ProxySslInfo,
   type ProxyTlvs,
@@ -82,30 +83,31 @@ const unixPath = fc.string({ unit: "grapheme", maxLength: 30 }).filter((p) =>
   !p.includes("\0") && new TextEncoder().encode(p).length <= 108
 );
 
+/** A `proxy` header of an IP family: both addresses from `address`, both ports from `port`. */
+function ipHeader(
+  version: 1 | 2,
+  family: "inet" | "inet6",
+  address: fc.Arbitrary<string>,
+  protocol: fc.Arbitrary<ProxyProtocol>,
+  tlvs: fc.Arbitrary<ProxyTlvs>,
+): fc.Arbitrary<ProxyHeader> {
+  return fc.record({
+    version: fc.constant(version),
+    command: fc.constant("proxy" as const),
+    family: fc.constant(family),
+    protocol,
+    sourceAddress: address,
+    sourcePort: port,
+    destinationAddress: address,
+    destinationPort: port,
+    tlvs,
+  });
+}
+
 const v1Header: fc.Arbitrary<ProxyHeader> = fc.oneof(
   fc.constant<ProxyHeader>({ version: 1, command: "proxy", family: "unspec", protocol: "unspec", tlvs: {} }),
-  fc.record({
-    version: fc.constant(1 as const),
-    command: fc.constant("proxy" as const),
-    family: fc.constant("inet" as const),
-    protocol: fc.constant("stream" as const),
-    sourceAddress: fc.ipV4(),
-    sourcePort: port,
-    destinationAddress: fc.ipV4(),
-    destinationPort: port,
-    tlvs: fc.constant({}),
-  }),
-  fc.record({
-    version: fc.constant(1 as const),
-    command: fc.constant("proxy" as const),
-    family: fc.constant("inet6" as const),
-    protocol: fc.constant("stream" as const),
-    sourceAddress: ipv6,
-    sourcePort: port,
-    destinationAddress: ipv6,
-    destinationPort: port,
-    tlvs: fc.constant({}),
-  }),
+  ipHeader(1, "inet", fc.ipV4(), fc.constant("stream" as const), fc.constant({})),
+  ipHeader(1, "inet6", ipv6, fc.constant("stream" as const), fc.constant({})),
 ).map(plainObject);
 
 const v2Header: fc.Arbitrary<ProxyHeader> = fc.oneof(
@@ -117,28 +119,8 @@ const v2Header: fc.Arbitrary<ProxyHeader> = fc.oneof(
     protocol: fc.constant("unspec" as const),
     tlvs,
   }),
-  fc.record({
-    version: fc.constant(2 as const),
-    command: fc.constant("proxy" as const),
-    family: fc.constant("inet" as const),
-    protocol: stream,
-    sourceAddress: fc.ipV4(),
-    sourcePort: port,
-    destinationAddress: fc.ipV4(),
-    destinationPort: port,
-    tlvs,
-  }),
-  fc.record({
-    version: fc.constant(2 as const),
-    command: fc.constant("proxy" as const),
-    family: fc.constant("inet6" as const),
-    protocol: stream,
-    sourceAddress: ipv6,
-    sourcePort: port,
-    destinationAddress: ipv6,
-    destinationPort: port,
-    tlvs,
-  }),
+  ipHeader(2, "inet", fc.ipV4(), stream, tlvs),
+  ipHeader(2, "inet6", ipv6, stream, tlvs),
   fc.record({
     version: fc.constant(2 as const),
     command: fc.constant("proxy" as const),

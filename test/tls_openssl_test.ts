@@ -10,13 +10,21 @@ import { createInterface } from "node:readline";
 import { tls } from "../transports/tls.ts";
 import { suite, test } from "./_harness.ts";
 import { echo, roundTrip, signal, start } from "./_fixtures.ts";
-import { opensslMissing, serverOptions, testCerts, tlsCaps } from "./_certs.ts";
+import { type CertFiles, opensslMissing, serverOptions, testCerts, tlsCaps } from "./_certs.ts";
 import { runtimeCommand } from "./_runtime.ts";
 
 const skip = opensslMissing;
 
-/** A spawned openssl whose stdout is collected; `until` waits for a pattern in it. */
-function openssl(args: string[]): { child: ChildProcess; output: () => string; until: (p: RegExp) => Promise<void> } {
+/** A spawned openssl and what it printed. Disposing of it stops it by its PID (see `stop`). */
+interface Openssl extends AsyncDisposable {
+  child: ChildProcess;
+  output: () => string;
+  /** Waits (at most 10 s) until the output matches `pattern`. */
+  until: (pattern: RegExp) => Promise<void>;
+}
+
+/** A spawned openssl whose stdout and stderr are collected. */
+function openssl(args: string[]): Openssl {
   const child = spawn("openssl", args, { stdio: ["pipe", "pipe", "pipe"] });
   let output = "";
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];
@@ -39,7 +47,7 @@ function openssl(args: string[]): { child: ChildProcess; output: () => string; u
       waiters.push({ pattern, resolve: () => (clearTimeout(timer), resolve()) });
       check();
     });
-  return { child, output: () => output, until };
+  return { child, output: () => output, until, [Symbol.asyncDispose]: () => stop(child) };
 }
 
 /** Stops an openssl process by its PID and waits for it to exit. */
@@ -48,6 +56,32 @@ async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once("exit", resolve));
   process.kill(child.pid!, "SIGTERM");
   await exited;
+}
+
+/**
+ * `openssl s_server -rev` (it answers each line reversed) on a free port
+ * with `key`'s certificate and key, plus `args`; resolves once it accepts.
+ */
+async function sServer(key: CertFiles, args: string[] = []): Promise<Openssl & { port: number }> {
+  const port = await freePort();
+  const server = openssl([
+    "s_server",
+    "-accept",
+    `127.0.0.1:${port}`,
+    "-cert",
+    key.certPath,
+    "-key",
+    key.keyPath,
+    ...args,
+    "-rev",
+  ]);
+  try {
+    await server.until(/ACCEPT/);
+  } catch (error) {
+    await stop(server.child);
+    throw error;
+  }
+  return { ...server, port };
 }
 
 /** A port nothing listens on right now. */
@@ -79,7 +113,7 @@ suite("tls against openssl", () => {
         await echo(conn);
       },
     });
-    const client = openssl([
+    await using client = openssl([
       "s_client",
       "-connect",
       `127.0.0.1:${listener.port}`,
@@ -91,20 +125,16 @@ suite("tls against openssl", () => {
       certs.caPath,
       "-verify_return_error",
     ]); // deno-fmt-ignore
-    try {
-      await client.until(/Verify return code: 0 \(ok\)/);
-      client.child.stdin!.write("hello from openssl\n");
-      // s_client prints what it reads from the connection: the echo, after the handshake's report.
-      await client.until(/Verify return code: 0 \(ok\)[\s\S]*hello from openssl/);
-      const output = client.output();
-      assert.match(output, /ALPN protocol: x/);
-      assert.match(output, new RegExp(`subject=CN ?= ?${serverName.replace(".", "\\.")}`));
-      assert.equal(await seenName.promise, tlsCaps.serverSideName ? serverName : undefined);
-      client.child.stdin!.end();
-      await new Promise((resolve) => client.child.once("exit", resolve));
-    } finally {
-      await stop(client.child);
-    }
+    await client.until(/Verify return code: 0 \(ok\)/);
+    client.child.stdin!.write("hello from openssl\n");
+    // s_client prints what it reads from the connection: the echo, after the handshake's report.
+    await client.until(/Verify return code: 0 \(ok\)[\s\S]*hello from openssl/);
+    const output = client.output();
+    assert.match(output, /ALPN protocol: x/);
+    assert.match(output, new RegExp(`subject=CN ?= ?${serverName.replace(".", "\\.")}`));
+    assert.equal(await seenName.promise, tlsCaps.serverSideName ? serverName : undefined);
+    client.child.stdin!.end();
+    await new Promise((resolve) => client.child.once("exit", resolve));
   }, { skip });
 
   test("openssl s_client offering only TLS 1.2 is refused by minVersion TLSv1.3", async () => {
@@ -115,7 +145,7 @@ suite("tls against openssl", () => {
       return;
     }
     await using listener = await start({ transport, protocol: echo });
-    const client = openssl([
+    await using client = openssl([
       "s_client",
       "-connect",
       `127.0.0.1:${listener.port}`,
@@ -123,27 +153,15 @@ suite("tls against openssl", () => {
       "-CAfile",
       testCerts().caPath,
     ]);
-    try {
-      const exited = new Promise<number | null>((resolve) => client.child.once("exit", resolve));
-      client.child.stdin!.end();
-      assert.notEqual(await exited, 0, "a TLS 1.2-only client must be refused");
-      assert.match(client.output(), /alert|handshake failure|no protocols available|wrong version/i);
-    } finally {
-      await stop(client.child);
-    }
+    const exited = new Promise<number | null>((resolve) => client.child.once("exit", resolve));
+    client.child.stdin!.end();
+    assert.notEqual(await exited, 0, "a TLS 1.2-only client must be refused");
+    assert.match(client.output(), /alert|handshake failure|no protocols available|wrong version/i);
   }, { skip });
 
   test("openssl s_server: a Corral client verifies it, agrees on ALPN, presents a client certificate", async () => {
     const certs = testCerts();
-    const port = await freePort();
-    const server = openssl([
-      "s_server",
-      "-accept",
-      `127.0.0.1:${port}`,
-      "-cert",
-      certs.server.certPath,
-      "-key",
-      certs.server.keyPath,
+    await using server = await sServer(certs.server, [
       "-CAfile",
       certs.caPath,
       "-Verify",
@@ -151,51 +169,31 @@ suite("tls against openssl", () => {
       "-verify_return_error",
       "-alpn",
       "x,y",
-      "-rev",
-    ]); // deno-fmt-ignore
-    try {
-      await server.until(/ACCEPT/);
-      const client = await tls().connect({
-        port,
-        ca: certs.caPath,
-        alpnProtocols: ["y"],
-        cert: certs.client.certPath,
-        key: certs.client.keyPath,
-      });
-      assert.equal(client.tls?.alpnProtocol, "y");
-      if (tlsCaps.details) assert.match(client.tls?.peerCertificate ?? "", /BEGIN CERTIFICATE/);
-      assert.equal(await roundTrip(client, "hello openssl\n"), "lssnepo olleh\n");
-      await server.until(/Peer certificate: CN ?= ?client/);
-      await client.close();
-    } finally {
-      await stop(server.child);
-    }
+    ]);
+    const client = await tls().connect({
+      port: server.port,
+      ca: certs.caPath,
+      alpnProtocols: ["y"],
+      cert: certs.client.certPath,
+      key: certs.client.keyPath,
+    });
+    assert.equal(client.tls?.alpnProtocol, "y");
+    if (tlsCaps.details) assert.match(client.tls?.peerCertificate ?? "", /BEGIN CERTIFICATE/);
+    assert.equal(await roundTrip(client, "hello openssl\n"), "lssnepo olleh\n");
+    await server.until(/Peer certificate: CN ?= ?client/);
+    await client.close();
   }, { skip });
 
   test("openssl s_server with a certificate for another name: the Corral client refuses it", async () => {
     const certs = testCerts();
-    const port = await freePort();
-    const server = openssl([
-      "s_server",
-      "-accept",
-      `127.0.0.1:${port}`,
-      "-cert",
-      certs.a.certPath,
-      "-key",
-      certs.a.keyPath,
-      "-rev",
-    ]); // deno-fmt-ignore
-    try {
-      await server.until(/ACCEPT/);
-      const error = await tls().connect({ port, ca: certs.ca, serverName: "localhost" }).catch((e) => e);
-      assert.equal(error?.code, "EHANDSHAKE", `expected a handshake error, got ${error}`);
-      // The right name verifies, also when it is not the host connected to.
-      const client = await tls().connect({ port, ca: certs.ca, serverName: "a.example" });
-      assert.equal(await roundTrip(client, "abc\n"), "cba\n");
-      await client.close();
-    } finally {
-      await stop(server.child);
-    }
+    await using server = await sServer(certs.a);
+    const { port } = server;
+    const error = await tls().connect({ port, ca: certs.ca, serverName: "localhost" }).catch((e) => e);
+    assert.equal(error?.code, "EHANDSHAKE", `expected a handshake error, got ${error}`);
+    // The right name verifies, also when it is not the host connected to.
+    const client = await tls().connect({ port, ca: certs.ca, serverName: "a.example" });
+    assert.equal(await roundTrip(client, "abc\n"), "cba\n");
+    await client.close();
   }, { skip });
 
   test("examples/tls_echo.ts makes a certificate and echoes over TLS on this runtime", async () => {
