@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { booleanOption, describe, integerOption, rejectUnknownOptions, stringOption } from "../src/options.ts";
+import { booleanOption, describe, rejectUnknownOptions, stringOption } from "../src/options.ts";
 import type { TlsMinVersion } from "../src/runtime/adapter.ts";
 import type { TcpConnectOptions, TcpOptions } from "./tcp.ts";
 import { checkTcpListenOptions, TCP_CONNECT_KEYS, TCP_LISTEN_KEYS } from "./_tcp_options.ts";
