@@ -160,16 +160,17 @@ export function pattern(length: number, seed = 1): Uint8Array {
 /** Reads until end of stream and returns everything. */
 export async function readAll(socket: Socket): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let length = 0;
-  for await (const chunk of socket) {
-    chunks.push(chunk);
-    length += chunk.length;
-  }
-  const out = new Uint8Array(length);
+  for await (const chunk of socket) chunks.push(chunk);
+  return concatBytes(chunks);
+}
+
+/** The bytes of `parts`, one after another, in a new array (an array argument: a stream may have many chunks). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
   let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
   }
   return out;
 }

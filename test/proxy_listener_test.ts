@@ -17,6 +17,7 @@ import type { Socket } from "../src/transport.ts";
 import { suite, test } from "./_harness.ts";
 import {
   bytes,
+  concatBytes,
   pattern,
   readAll,
   RecordingLogger,
@@ -51,16 +52,6 @@ const v2Header: ProxyHeader = {
   tlvs: { alpn: "h2", authority: "example.com", uniqueId: new Uint8Array([1, 2, 3]) },
 };
 const v2Local: ProxyHeader = { version: 2, command: "local", family: "unspec", protocol: "unspec", tlvs: {} };
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 /** Echo that hands each connection (after its handshake) to `seen`. */
 function proxiedEcho(seen: (conn: Connection) => void) {
@@ -122,7 +113,7 @@ for (const fixture of realTransports) {
           const client = await fixture.connect(listener);
           const built = buildProxyHeader(header, options);
           if (extra) {
-            await client.send(concat(built, bytes("extra data")));
+            await client.send(concatBytes([built, bytes("extra data")]));
             assert.equal(text(await client.recv(10, { timeout: 5000 })), "extra data");
           } else {
             await client.send(built);
@@ -143,7 +134,7 @@ for (const fixture of realTransports) {
       for (const piece of [built.subarray(0, 1), built.subarray(1, 9), built.subarray(9, 30)]) await client.send(piece);
       const payload = pattern(200_000, 5);
       const [, echoed] = await Promise.all([
-        client.send(concat(built.subarray(30), payload)),
+        client.send(concatBytes([built.subarray(30), payload])),
         client.recv(payload.length, { timeout: 10_000 }),
       ]);
       assert.ok(sameBytes(echoed!, payload), "every byte after the header reached the protocol, in order");
@@ -161,7 +152,7 @@ for (const fixture of realTransports) {
       const built = buildProxyHeader(header);
       assert.equal(built.length, 16 + 65535);
       const client = await fixture.connect(listener);
-      await client.send(concat(built, bytes("tail")));
+      await client.send(concatBytes([built, bytes("tail")]));
       assert.equal(text(await client.recv(4, { timeout: 5000 })), "tail");
       assert.deepEqual((await conn.promise).proxyHeader, header);
       await client.close();
@@ -263,7 +254,7 @@ for (const fixture of realTransports) {
       assert.equal(text(await readAll(short)), "PRO", "bytes before end of stream are given back too");
       await short.close();
       const proxied = await fixture.connect(listener);
-      await proxied.send(concat(buildProxyHeader(v2Header), bytes("x")));
+      await proxied.send(concatBytes([buildProxyHeader(v2Header), bytes("x")]));
       assert.equal(text(await proxied.recv(1, { timeout: 5000 })), "x");
       await proxied.close();
       assert.equal(seen.length, 6);
@@ -374,7 +365,7 @@ suite("proxy header reader", () => {
     for (
       const header of [buildProxyHeader(v1Header, { version: 1 }), buildProxyHeader(v2Header, { checksum: "crc32c" })]
     ) {
-      const data = concat(header, bytes("next"));
+      const data = concatBytes([header, bytes("next")]);
       const { read, socket } = await readFrom([...data].map((b) => new Uint8Array([b])));
       assert.equal(read.header?.sourcePort, header[0] === 0x50 ? 40000 : 40001);
       assert.equal(read.socket, socket, "no wrapper: nothing was read past the header");
@@ -383,7 +374,7 @@ suite("proxy header reader", () => {
   });
 
   test("header and data in one chunk: the data stays in the socket", async () => {
-    const data = concat(buildProxyHeader(v2Header), bytes("payload"));
+    const data = concatBytes([buildProxyHeader(v2Header), bytes("payload")]);
     const { read, socket } = await readFrom([data]);
     assert.deepEqual(read.header, v2Header);
     assert.equal(read.socket, socket);

@@ -21,6 +21,7 @@ import {
   type ProxyTlvs,
 } from "../src/proxy_header.ts";
 import { suite, test } from "./_harness.ts";
+import { concatBytes } from "./_fixtures.ts";
 
 /** Runs per property; PROXY_PROPERTY_RUNS=20000 for a longer search. */
 const RUNS = Number(globalThis.process?.env?.PROXY_PROPERTY_RUNS ?? 300);
@@ -143,13 +144,6 @@ const headerAndOptions: fc.Arbitrary<[ProxyHeader, BuildProxyHeaderOptions]> = f
   ),
 );
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
 /** Parses, turning a ProxyHeaderError into its code; anything else thrown fails the property. */
 function parseOrCode(bytes: Uint8Array): ReturnType<typeof parseProxyHeader> | string {
   try {
@@ -205,7 +199,7 @@ suite("proxy header properties", () => {
     fc.assert(
       fc.property(headerAndOptions, fc.uint8Array({ maxLength: 32 }), ([header, options], trailing) => {
         const built = buildProxyHeader(header, options);
-        const result = parseProxyHeader(concat(built, trailing));
+        const result = parseProxyHeader(concatBytes([built, trailing]));
         assert.ok(result.header !== undefined);
         assert.deepEqual(result.header, header);
         assert.equal(result.length, built.length);
@@ -233,9 +227,9 @@ suite("proxy header properties", () => {
   const v1Alphabet = fc.constantFrom(..."PROXY TCP46UNKOW0123456789.:abcdef \r\n");
   const anyBytes = fc.oneof(
     fc.uint8Array({ maxLength: 64 }),
-    fc.uint8Array({ maxLength: 300 }).map((tail) => concat(v2Signature, tail)),
+    fc.uint8Array({ maxLength: 300 }).map((tail) => concatBytes([v2Signature, tail])),
     fc.tuple(fc.constantFrom(0x20, 0x21), fc.uint8Array({ maxLength: 300 })).map(([verCmd, tail]) =>
-      concat(concat(v2Signature, new Uint8Array([verCmd])), tail)
+      concatBytes([v2Signature, new Uint8Array([verCmd]), tail])
     ),
     fc.array(v1Alphabet, { maxLength: 120 }).map((chars) => new TextEncoder().encode(`PROXY ${chars.join("")}`)),
   );
@@ -249,7 +243,7 @@ suite("proxy header properties", () => {
         assert.deepEqual(result.rest, bytes.subarray(result.length));
         // The same header with anything else after it parses the same.
         const header = bytes.subarray(0, result.length);
-        assert.deepEqual(parseOrCode(concat(header, other)), {
+        assert.deepEqual(parseOrCode(concatBytes([header, other])), {
           header: result.header,
           length: result.length,
           rest: other,
