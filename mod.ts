@@ -23,7 +23,7 @@
  */
 export { listen, Listener } from "./src/listener.ts";
 export type { CountComparison, ListenerInfo, ListenerStatus } from "./src/listener.ts";
-export type { ListenOptions, Logger, Protocol } from "./src/listener_options.ts";
+export type { ListenOptions, Logger, Protocol } from "./src/listen_options.ts";
 export type { Connection } from "./src/connection.ts";
 export type { ConnectionCounters, ShutdownTimeout } from "./src/connection_supervisor.ts";
 export { getListener, info, listeners, stopListener } from "./src/listener_registry.ts";
@@ -50,7 +50,7 @@ export {
   TimeoutError,
   UnsupportedError,
 } from "./src/errors.ts";
-export { buildProxyHeader, parseProxyHeader } from "./src/proxy_header.ts";
+export { buildProxyHeader, parseProxyHeader } from "./src/proxy/proxy_header.ts";
 export type {
   BuildProxyHeaderOptions,
   IncompleteProxyHeader,
@@ -65,8 +65,8 @@ export type {
   ProxyRawTlv,
   ProxySslInfo,
   ProxyTlvs,
-} from "./src/proxy_header.ts";
-export type { ProxyHeaderOptions } from "./src/listener_options.ts";
+} from "./src/proxy/proxy_header.ts";
+export type { ProxyHeaderOptions } from "./src/listen_options.ts";
 export { Registry } from "./src/registry.ts";
 export type { RegistryEntry, RegistryKeys, RegistryOptions } from "./src/registry.ts";
 export { lines, LineTooLongError } from "./src/lines.ts";
@@ -86,7 +86,7 @@ export type {
 } from "./transports/tls.ts";
 export { unix } from "./transports/unix.ts";
 export type { UnixConnectOptions, UnixOptions, UnixTransport } from "./transports/unix.ts";
-export { memory, VirtualClock } from "./transports/memory.ts";
+export { memory } from "./transports/memory.ts";
 export type {
   FaultAmount,
   MemoryConnectOptions,
@@ -94,7 +94,4 @@ export type {
   MemoryOptions,
   MemoryTransport,
   Scheduler,
-  VirtualClockOptions,
 } from "./transports/memory.ts";
-export { testProtocol, TestProtocolError } from "./src/test_protocol.ts";
-export type { TestProtocolContext, TestProtocolOptions } from "./src/test_protocol.ts";

@@ -13,11 +13,11 @@
  * @module
  */
 import process from "node:process";
-import type { ByteChannel, ChannelSink } from "../src/byte_channel.ts";
-import { buildProxyHeader, parseProxyHeader, type ProxyHeaderInit } from "../src/proxy_header.ts";
-import { readProxyHeader } from "../src/_proxy_reader.ts";
+import type { ByteChannel, ChannelSink } from "../src/socket/byte_channel.ts";
+import { buildProxyHeader, parseProxyHeader, type ProxyHeaderInit } from "../src/proxy/proxy_header.ts";
+import { readProxyHeader } from "../src/proxy/reader.ts";
 import { runtimeName } from "../src/runtime/detect.ts";
-import { StreamSocket } from "../src/stream_socket.ts";
+import { StreamSocket } from "../src/socket/stream_socket.ts";
 
 declare const Deno: { version: { deno: string } };
 declare const Bun: { version: string };

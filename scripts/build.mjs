@@ -36,6 +36,7 @@ const outdir = join(root, "dist");
 const entries = {
   ".": "mod.ts",
   "./transports/memory": "transports/memory.ts",
+  "./testing": "testing.ts",
 };
 
 async function main() {

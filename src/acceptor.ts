@@ -6,7 +6,7 @@
  */
 import type { ConnectionSupervisor } from "./connection_supervisor.ts";
 import { systemErrorCode } from "./errors.ts";
-import type { Logger } from "./listener_options.ts";
+import type { Logger } from "./listen_options.ts";
 import type { ListenSocket, Transport } from "./transport.ts";
 
 /** How long acceptors pause when the process is out of descriptors or buffers. */

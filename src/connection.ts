@@ -6,8 +6,8 @@
  */
 import { HandshakeError, ProxyHeaderError, TimeoutError } from "./errors.ts";
 import type { Listener } from "./listener.ts";
-import type { ProxyHeader } from "./proxy_header.ts";
-import { type ProxyHeaderReading, readProxyHeader } from "./_proxy_reader.ts";
+import type { ProxyHeader } from "./proxy/proxy_header.ts";
+import { type ProxyHeaderReading, readProxyHeader } from "./proxy/reader.ts";
 import type { Socket, Transport } from "./transport.ts";
 
 /** `#stopReason` of a connection whose listener has not stopped. */
@@ -90,7 +90,7 @@ export interface Connection<P = unknown> {
    * ```ts
    * import assert from "node:assert/strict";
    * import { listen, tcp } from "../mod.ts";
-   * import { buildProxyHeader } from "./proxy_header.ts";
+   * import { buildProxyHeader } from "./proxy/proxy_header.ts";
    * const listener = await listen({
    *   transport: tcp({ host: "127.0.0.1" }),
    *   proxyHeader: true,

@@ -8,9 +8,9 @@
 import { type ConnectionOwner, ConnectionRecord } from "./connection.ts";
 import { ClosedError, type HandshakeError } from "./errors.ts";
 import type { Listener } from "./listener.ts";
-import type { Logger, Protocol } from "./listener_options.ts";
+import type { Logger, Protocol } from "./listen_options.ts";
 import type { Address, Socket, Transport } from "./transport.ts";
-import type { ProxyHeaderReading } from "./_proxy_reader.ts";
+import type { ProxyHeaderReading } from "./proxy/reader.ts";
 
 /** How long a finished connection's socket may take to flush what the protocol sent before it is dropped. */
 export const CLOSE_LINGER_MS = 5000;

@@ -14,7 +14,7 @@ import {
   type ListenOptions,
   type Logger,
   type Protocol,
-} from "./listener_options.ts";
+} from "./listen_options.ts";
 import { forgetListener, getListener, registerListener } from "./listener_registry.ts";
 import { describe } from "./options.ts";
 import type { Address, ListenSocket, Transport } from "./transport.ts";

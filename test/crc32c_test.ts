@@ -3,7 +3,7 @@
  * catalogue check value, and continued checksums against one-shot ones.
  */
 import assert from "node:assert/strict";
-import { crc32c } from "../src/crc32c.ts";
+import { crc32c } from "../src/proxy/crc32c.ts";
 import { suite, test } from "./_harness.ts";
 import { pattern } from "./_fixtures.ts";
 

@@ -25,7 +25,7 @@ import {
   type Transport,
   unix,
 } from "../mod.ts";
-import type { ProxyHeader } from "../src/proxy_header.ts";
+import type { ProxyHeader } from "../src/proxy/proxy_header.ts";
 import { tls } from "../transports/tls.ts";
 import { testCerts } from "./_certs.ts";
 import { suite, test } from "./_harness.ts";

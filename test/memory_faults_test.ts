@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { ClosedError, type Connection, type Listener, memory, type Socket } from "../mod.ts";
-import { type MemoryOptions, VirtualClock } from "../transports/memory.ts";
+import type { MemoryOptions } from "../mod.ts";
+import { VirtualClock } from "../testing.ts";
 import { suite, test } from "./_harness.ts";
 import { defineConformance } from "./_conformance.ts";
 import { isPending, pattern, readAll, sameBytes, signal, start, text, type TransportFixture } from "./_fixtures.ts";

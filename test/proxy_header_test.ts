@@ -12,7 +12,7 @@ import {
   type ProxyHeader,
   type ProxyHeaderInit,
   type ProxyHeaderParseResult,
-} from "../src/proxy_header.ts";
+} from "../src/proxy/proxy_header.ts";
 import { suite, test } from "./_harness.ts";
 import { bytes, text } from "./_fixtures.ts";
 

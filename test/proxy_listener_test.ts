@@ -7,12 +7,12 @@
  */
 import assert from "node:assert/strict";
 import type { Listener, ListenOptions, Protocol } from "../mod.ts";
-import type { ByteChannel, ChannelSink } from "../src/byte_channel.ts";
+import type { ByteChannel, ChannelSink } from "../src/socket/byte_channel.ts";
 import type { Connection } from "../src/connection.ts";
 import { ClosedError, ProxyHeaderError } from "../src/errors.ts";
-import { buildProxyHeader, type ProxyHeader, type ProxyHeaderInit } from "../src/proxy_header.ts";
-import { readProxyHeader } from "../src/_proxy_reader.ts";
-import { StreamSocket } from "../src/stream_socket.ts";
+import { buildProxyHeader, type ProxyHeader, type ProxyHeaderInit } from "../src/proxy/proxy_header.ts";
+import { readProxyHeader } from "../src/proxy/reader.ts";
+import { StreamSocket } from "../src/socket/stream_socket.ts";
 import type { Socket } from "../src/transport.ts";
 import { suite, test } from "./_harness.ts";
 import {

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ProxyHeaderError } from "../src/errors.ts";
-import { formatIpv6, parseIpv4, parseIpv6 } from "../src/_proxy_address.ts";
+import { formatIpv6, parseIpv4, parseIpv6 } from "../src/proxy/_address.ts";
 import {
   buildProxyHeader,
   type BuildProxyHeaderOptions,
@@ -19,7 +19,7 @@ import {
   type ProxyRawTlv,
   type ProxySslInfo,
   type ProxyTlvs,
-} from "../src/proxy_header.ts";
+} from "../src/proxy/proxy_header.ts";
 import { suite, test } from "./_harness.ts";
 import { concatBytes } from "./_fixtures.ts";
 

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { type Connection, tcp } from "../mod.ts";
-import { buildProxyHeader, type ProxyHeader } from "../src/proxy_header.ts";
+import { buildProxyHeader, type ProxyHeader } from "../src/proxy/proxy_header.ts";
 import type { Socket } from "../src/transport.ts";
 import { tls } from "../transports/tls.ts";
 import { suite, test } from "./_harness.ts";

@@ -5,8 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ClosedError, type Connection, type Protocol } from "../mod.ts";
-import { testProtocol, TestProtocolError } from "../src/test_protocol.ts";
-import { VirtualClock } from "../transports/memory.ts";
+import { testProtocol, TestProtocolError, VirtualClock } from "../testing.ts";
 import { suite, test } from "./_harness.ts";
 import { echo, readAll, text } from "./_fixtures.ts";
 

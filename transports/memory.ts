@@ -10,22 +10,22 @@
  *
  * @module
  */
-import { AcceptQueue } from "../src/accept_queue.ts";
+import { AcceptQueue } from "../src/socket/accept_queue.ts";
 import { ClosedError, ListenError } from "../src/errors.ts";
 import { integerOption, rejectUnknownOptions, stringOption } from "../src/options.ts";
 import type { ListenSocket, Socket, Transport } from "../src/transport.ts";
-import { MemoryChannel } from "./_memory_channel.ts";
+import { MemoryChannel } from "./memory/_channel.ts";
 import {
   checkFaultOptions,
   FAULT_OPTIONS,
   type MemoryFaultOptions,
   planConnection,
   withSeed,
-} from "./_memory_faults.ts";
-import { StreamSocket } from "../src/stream_socket.ts";
+} from "./memory/faults.ts";
+import { StreamSocket } from "../src/socket/stream_socket.ts";
 
-export type { FaultAmount, MemoryFaultOptions } from "./_memory_faults.ts";
-export { type Scheduler, VirtualClock, type VirtualClockOptions } from "./_memory_scheduler.ts";
+export type { FaultAmount, MemoryFaultOptions } from "./memory/faults.ts";
+export { type Scheduler, VirtualClock, type VirtualClockOptions } from "./memory/scheduler.ts";
 
 /**
  * Listen options of {@linkcode memory}. The fault options apply to every

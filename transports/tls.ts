@@ -16,9 +16,9 @@ import { booleanOption, rejectUnknownOptions, stringOption } from "../src/option
 import type { PendingTlsSocket, TlsServerConfig } from "../src/runtime/adapter.ts";
 import { runtimeAdapter } from "../src/runtime/detect.ts";
 import type { ListenHints, ListenSocket, Socket, Transport } from "../src/transport.ts";
-import { tcpConnectConfig, tcpListenConfig } from "./_tcp_options.ts";
-import { clientConfig, redactKeys, serverConfig } from "./_tls_material.ts";
-import { toHandshakeError, toTlsConnectError, withDeadline } from "./_tls_errors.ts";
+import { tcpConnectConfig, tcpListenConfig } from "./tcp/options.ts";
+import { clientConfig, redactKeys, serverConfig } from "./tls/_material.ts";
+import { toHandshakeError, toTlsConnectError, withDeadline } from "./tls/_errors.ts";
 import {
   checkClientTlsOptions,
   checkListenOptions,
@@ -28,7 +28,7 @@ import {
   type TlsConnectOptions,
   type TlsOptions,
   type TlsUpgradeOptions,
-} from "./_tls_options.ts";
+} from "./tls/options.ts";
 
 export type {
   TlsCertificate,
@@ -38,7 +38,7 @@ export type {
   TlsServerUpgradeOptions,
   TlsSniCallback,
   TlsUpgradeOptions,
-} from "./_tls_options.ts";
+} from "./tls/options.ts";
 
 /** The TLS transport value that {@linkcode tls} returns: a transport that can also upgrade (STARTTLS). */
 export interface TlsTransport extends Transport<TlsOptions, TlsConnectOptions> {

@@ -18,9 +18,9 @@
  *
  * @module
  */
-import { AcceptQueue } from "../../accept_queue.ts";
+import { AcceptQueue } from "../../socket/accept_queue.ts";
 import { ClosedError, UnsupportedError } from "../../errors.ts";
-import type { StreamSocket } from "../../stream_socket.ts";
+import type { StreamSocket } from "../../socket/stream_socket.ts";
 import type { Address, ListenSocket, Socket } from "../../transport.ts";
 import type { RuntimeAdapter, TcpConnectConfig, TcpListenConfig, UnixListenConfig } from "../adapter.ts";
 import type { TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
@@ -30,7 +30,7 @@ import { bun, runtimeName } from "./bun_types.ts";
 import type { BunListener, BunSocketHandler, BunTcpListenOptions } from "./bun_types.ts";
 import type { BunSocketChannel, UnixEnds } from "./socket_channel.ts";
 import { connectHandlers, listenHandlers } from "./socket_handlers.ts";
-import { readTextFile, removeSocketFile } from "../node/socket_files.ts";
+import { readTextFile, removeSocketFile } from "../shared/socket_files.ts";
 import type { PendingConnect, TcpOptions } from "./socket_handlers.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -137,7 +137,7 @@ function connected(pending: PendingConnect): StreamSocket {
 const listenTls = (config: TlsListenConfig) => import("./tls_sockets.ts").then((m) => m.listenTls(config));
 const connectTls = (config: TlsConnectConfig) => import("./tls_sockets.ts").then((m) => m.connectTls(config));
 const upgradeTls = (socket: Socket, config: TlsUpgradeConfig) =>
-  import("../node/tls_upgrade.ts").then((m) => m.upgradeTls(socket, config));
+  import("../shared/tls_upgrade.ts").then((m) => m.upgradeTls(socket, config));
 
 /** The adapter the runtime detector loads on Bun. */
 export const bunAdapter: RuntimeAdapter = {

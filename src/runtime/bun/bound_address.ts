@@ -4,7 +4,7 @@
  * @module
  */
 import type { Address } from "../../transport.ts";
-import { inetAddress } from "../inet_address.ts";
+import { inetAddress } from "../shared/inet_address.ts";
 
 /** What `boundAddress` reads off a Bun listener. */
 export interface BoundListener {

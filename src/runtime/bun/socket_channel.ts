@@ -11,10 +11,10 @@
  *
  * @module
  */
-import type { ByteChannel, ChannelSink } from "../../byte_channel.ts";
+import type { ByteChannel, ChannelSink } from "../../socket/byte_channel.ts";
 import { UnsupportedError } from "../../errors.ts";
 import type { Address } from "../../transport.ts";
-import { inetAddress } from "../inet_address.ts";
+import { inetAddress } from "../shared/inet_address.ts";
 import type { BunSocket } from "./bun_types.ts";
 import { runtimeName } from "./bun_types.ts";
 

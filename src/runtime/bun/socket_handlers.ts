@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { StreamSocket } from "../../stream_socket.ts";
+import { StreamSocket } from "../../socket/stream_socket.ts";
 import type { BunSocket, BunSocketHandler } from "./bun_types.ts";
 import { BunSocketChannel } from "./socket_channel.ts";
 import type { UnixEnds } from "./socket_channel.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { ClosedError, HandshakeError } from "../../errors.ts";
-import { StreamSocket } from "../../stream_socket.ts";
+import { StreamSocket } from "../../socket/stream_socket.ts";
 import type { Socket, TlsInfo } from "../../transport.ts";
 import type { BunSocket } from "./bun_types.ts";
 import { BunSocketChannel } from "./socket_channel.ts";

@@ -12,12 +12,12 @@
  *
  * @module
  */
-import { AcceptQueue } from "../../accept_queue.ts";
+import { AcceptQueue } from "../../socket/accept_queue.ts";
 import { ClosedError, UnsupportedError } from "../../errors.ts";
 import type { ListenSocket, Socket } from "../../transport.ts";
 import type { TlsClientConfig, TlsConnectConfig, TlsListenConfig, TlsServerConfig } from "../adapter.ts";
-import { inetAddress } from "../inet_address.ts";
-import { PendingTls } from "../tls_pending_socket.ts";
+import { inetAddress } from "../shared/inet_address.ts";
+import { PendingTls } from "../shared/tls_pending_socket.ts";
 import { boundAddress } from "./bound_address.ts";
 import { withSystemCode } from "./bun_errors.ts";
 import { bun, runtimeName } from "./bun_types.ts";

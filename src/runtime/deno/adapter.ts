@@ -18,7 +18,7 @@
 import type { RuntimeAdapter, TcpConnectConfig, TcpListenConfig, UnixListenConfig } from "../adapter.ts";
 import type { TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
 import { systemErrorCode, UnsupportedError } from "../../errors.ts";
-import { StreamSocket } from "../../stream_socket.ts";
+import { StreamSocket } from "../../socket/stream_socket.ts";
 import type { ListenSocket, Socket } from "../../transport.ts";
 import { ConnChannel } from "./conn_channel.ts";
 import { withSystemCode } from "./deno_errors.ts";
@@ -123,7 +123,7 @@ function readTextFile(path: string): Promise<string> {
 const listenTls = (config: TlsListenConfig) => import("./tls_sockets.ts").then((m) => m.listenTls(config));
 const connectTls = (config: TlsConnectConfig) => import("./tls_sockets.ts").then((m) => m.connectTls(config));
 const upgradeTls = (socket: Socket, config: TlsUpgradeConfig) =>
-  import("../node/tls_upgrade.ts").then((m) => m.upgradeTls(socket, config));
+  import("../shared/tls_upgrade.ts").then((m) => m.upgradeTls(socket, config));
 
 /** The {@linkcode RuntimeAdapter} for Deno. */
 export const denoAdapter: RuntimeAdapter = {

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { ByteChannel, ChannelSink } from "../../byte_channel.ts";
+import type { ByteChannel, ChannelSink } from "../../socket/byte_channel.ts";
 import type { Address } from "../../transport.ts";
 import type { DenoConn, DenoTcpConn } from "./deno_types.ts";
 import { toAddress } from "./net_address.ts";

@@ -21,10 +21,10 @@
  * @module
  */
 import { UnsupportedError } from "../../errors.ts";
-import { StreamSocket } from "../../stream_socket.ts";
+import { StreamSocket } from "../../socket/stream_socket.ts";
 import type { ListenSocket, Socket } from "../../transport.ts";
 import type { TlsConnectConfig, TlsListenConfig } from "../adapter.ts";
-import { PendingTls } from "../tls_pending_socket.ts";
+import { PendingTls } from "../shared/tls_pending_socket.ts";
 import { ConnChannel } from "./conn_channel.ts";
 import { withSystemCode } from "./deno_errors.ts";
 import { DenoListenSocket } from "./listen_socket.ts";

@@ -5,13 +5,13 @@
  * @module
  */
 import * as net from "node:net";
-import { StreamSocket } from "../../stream_socket.ts";
+import { StreamSocket } from "../../socket/stream_socket.ts";
 import type { ListenSocket, Socket } from "../../transport.ts";
 import type { RuntimeAdapter, TcpConnectConfig, TcpListenConfig, UnixListenConfig } from "../adapter.ts";
 import type { TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
 import { HIGH_WATER_MARK, listening, listenNetTcp, runtimeName, serve } from "./net_listen.ts";
-import { NodeSocketChannel } from "./socket_channel.ts";
-import { readTextFile, removeSocketFile } from "./socket_files.ts";
+import { NodeSocketChannel } from "../shared/net_socket_channel.ts";
+import { readTextFile, removeSocketFile } from "../shared/socket_files.ts";
 
 async function listenTcp(config: TcpListenConfig): Promise<ListenSocket> {
   const { server, address } = await listenNetTcp(config, false);
@@ -60,7 +60,7 @@ function connected(socket: net.Socket, event: string, wrap: () => Socket): Promi
 const listenTls = (config: TlsListenConfig) => import("./tls_sockets.ts").then((m) => m.listenTls(config));
 const connectTls = (config: TlsConnectConfig) => import("./tls_sockets.ts").then((m) => m.connectTls(config));
 const upgradeTls = (socket: Socket, config: TlsUpgradeConfig) =>
-  import("./tls_upgrade.ts").then((m) => m.upgradeTls(socket, config));
+  import("../shared/tls_upgrade.ts").then((m) => m.upgradeTls(socket, config));
 
 /** The adapter the runtime detector loads on Node.js. */
 export const nodeAdapter: RuntimeAdapter = {

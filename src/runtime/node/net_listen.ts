@@ -5,11 +5,11 @@
  * @module
  */
 import * as net from "node:net";
-import { AcceptQueue } from "../../accept_queue.ts";
+import { AcceptQueue } from "../../socket/accept_queue.ts";
 import { UnsupportedError } from "../../errors.ts";
 import type { Address, ListenSocket, Socket } from "../../transport.ts";
 import type { TcpListenConfig } from "../adapter.ts";
-import { inetAddress } from "../inet_address.ts";
+import { inetAddress } from "../shared/inet_address.ts";
 
 /** The runtime, as `UnsupportedError` and the adapter name it. */
 export const runtimeName = `node ${process.versions.node}`;

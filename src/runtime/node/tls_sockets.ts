@@ -13,15 +13,15 @@
  */
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { StreamSocket } from "../../stream_socket.ts";
+import { StreamSocket } from "../../socket/stream_socket.ts";
 import type { ListenSocket, Socket } from "../../transport.ts";
 import type { TlsConnectConfig, TlsListenConfig } from "../adapter.ts";
-import { inetAddress } from "../inet_address.ts";
-import { PendingTls } from "../tls_pending_socket.ts";
+import { inetAddress } from "../shared/inet_address.ts";
+import { PendingTls } from "../shared/tls_pending_socket.ts";
 import { listenNetTcp, serve } from "./net_listen.ts";
-import { NodeSocketChannel } from "./socket_channel.ts";
-import { clientTls, serverTls } from "./tls_options.ts";
-import { secureClientSide, secureServerSide } from "./tls_session.ts";
+import { NodeSocketChannel } from "../shared/net_socket_channel.ts";
+import { clientTls, serverTls } from "../shared/tls_options.ts";
+import { secureClientSide, secureServerSide } from "../shared/tls_session.ts";
 
 /** Opens a `net.Server` whose connections wait, unread, for their handshake. */
 export async function listenTls(config: TlsListenConfig): Promise<ListenSocket> {

@@ -6,8 +6,8 @@
  * @module
  */
 import { crc32c } from "./crc32c.ts";
-import { ProxyHeaderError } from "./errors.ts";
-import type { ProxySslInfo, ProxyTlvs } from "./proxy_header.ts";
+import { ProxyHeaderError } from "../errors.ts";
+import type { ProxySslInfo, ProxyTlvs } from "./types.ts";
 
 // Type codes (PP2_TYPE_* and PP2_SUBTYPE_SSL_*) and PP2_CLIENT_* flags of the spec's section 2.2.
 export const ALPN = 0x01;

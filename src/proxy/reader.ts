@@ -10,10 +10,10 @@
  *
  * @module
  */
-import { ClosedError, ProxyHeaderError, TimeoutError } from "./errors.ts";
+import { ClosedError, ProxyHeaderError, TimeoutError } from "../errors.ts";
 import { PrefixedSocket } from "./_prefixed_socket.ts";
 import { parseProxyHeader, PROXY_MIN_LENGTH, type ProxyHeader } from "./proxy_header.ts";
-import type { Socket } from "./transport.ts";
+import type { Socket } from "../transport.ts";
 
 /** How the listener reads headers (the checked `proxyHeader` option). */
 export interface ProxyHeaderReading {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Address } from "./transport.ts";
+import type { Address } from "../transport.ts";
 
 /** Receives what happens on a channel. Every method is called synchronously by the adapter. */
 export interface ChannelSink {

@@ -18,8 +18,8 @@ import {
   SSL_FIELDS,
   UNIQUE_ID,
   UNIQUE_ID_MAX,
-} from "./_proxy_tlv.ts";
-import type { ProxyRawTlv, ProxySslInfo, ProxyTlvs } from "./proxy_header.ts";
+} from "./_tlv.ts";
+import type { ProxyRawTlv, ProxySslInfo, ProxyTlvs } from "./types.ts";
 
 /** Top-level types `ProxyTlvs` has a field for; an unknown TLV may not use them. */
 const KNOWN_TYPES: readonly number[] = [ALPN, AUTHORITY, CRC32C, NOOP, UNIQUE_ID, SSL, NETNS];

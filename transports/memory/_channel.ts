@@ -10,10 +10,10 @@
  *
  * @module
  */
-import type { ByteChannel, ChannelSink } from "../src/byte_channel.ts";
-import type { Address } from "../src/transport.ts";
-import type { ConnectionFaults } from "./_memory_faults.ts";
-import type { FaultyWire, WireReceiver } from "./_memory_wire.ts";
+import type { ByteChannel, ChannelSink } from "../../src/socket/byte_channel.ts";
+import type { Address } from "../../src/transport.ts";
+import type { ConnectionFaults } from "./faults.ts";
+import type { FaultyWire, WireReceiver } from "./_wire.ts";
 
 /** One end of an in-memory connection. */
 export class MemoryChannel implements ByteChannel {

@@ -10,9 +10,9 @@
  *
  * @module
  */
-import { ClosedError } from "../errors.ts";
-import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "../transport.ts";
-import type { PendingTlsSocket } from "./adapter.ts";
+import { ClosedError } from "../../errors.ts";
+import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "../../transport.ts";
+import type { PendingTlsSocket } from "../adapter.ts";
 
 /** What the runtime adapter does for a pending TLS connection. */
 export interface PendingTlsHooks {

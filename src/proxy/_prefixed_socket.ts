@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { ClosedError } from "./errors.ts";
-import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "./transport.ts";
-import { readableView } from "./_readable_view.ts";
+import { ClosedError } from "../errors.ts";
+import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "../transport.ts";
+import { readableView } from "../socket/readable_view.ts";
 
 const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true });
 

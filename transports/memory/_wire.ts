@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { Scheduler } from "./_memory_scheduler.ts";
-import type { SeededRandom } from "./_seeded_random.ts";
+import type { Scheduler } from "./scheduler.ts";
+import type { SeededRandom } from "./seeded_random.ts";
 
 /** How one direction misbehaves. */
 export interface WireFaults {

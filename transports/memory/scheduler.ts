@@ -58,8 +58,8 @@ export interface VirtualClockOptions {
  * @example 200 ms of latency in no real time
  * ```ts
  * import assert from "node:assert/strict";
- * import { listen } from "../mod.ts";
- * import { memory, VirtualClock } from "./memory.ts";
+ * import { listen } from "../../mod.ts";
+ * import { memory, VirtualClock } from "../memory.ts";
  * const clock = new VirtualClock();
  * const listener = await listen({
  *   transport: memory({ latency: 200, scheduler: clock }),

@@ -4,9 +4,36 @@
  *
  * @module
  */
-import { booleanOption, integerOption, rejectUnknownOptions, stringOption } from "../src/options.ts";
-import type { TcpConnectConfig, TcpListenConfig } from "../src/runtime/adapter.ts";
-import type { TcpConnectOptions, TcpOptions } from "./tcp.ts";
+import { booleanOption, integerOption, rejectUnknownOptions, stringOption } from "../../src/options.ts";
+import type { TcpConnectConfig, TcpListenConfig } from "../../src/runtime/adapter.ts";
+
+/** Listen options of `tcp()`. */
+export interface TcpOptions {
+  /** Address to bind, such as `"127.0.0.1"` or `"::1"`. Default: `"0.0.0.0"` (every IPv4 address). */
+  host?: string;
+  /** Port to bind; 0 (the default) picks a free port, see `listener.port`. */
+  port?: number;
+  /** Kernel accept-queue length. Default 1024 (Ranch's default). */
+  backlog?: number;
+  /** TCP_NODELAY on accepted sockets. Default true, as in Ranch. */
+  noDelay?: boolean;
+  /** SO_KEEPALIVE on accepted sockets. Default false. */
+  keepAlive?: boolean;
+  /** SO_REUSEPORT, so several listen sockets share the port (`numListenSockets > 1`). Default false. */
+  reusePort?: boolean;
+}
+
+/** Options of `tcp().connect()`. */
+export interface TcpConnectOptions {
+  /** Host to connect to. Default `"127.0.0.1"`. */
+  host?: string;
+  /** Port to connect to. */
+  port: number;
+  /** TCP_NODELAY. Default true. */
+  noDelay?: boolean;
+  /** SO_KEEPALIVE. Default false. */
+  keepAlive?: boolean;
+}
 
 /** The TCP listen option names. */
 export const TCP_LISTEN_KEYS = ["host", "port", "backlog", "noDelay", "keepAlive", "reusePort"] as const;

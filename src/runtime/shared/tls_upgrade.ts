@@ -14,11 +14,11 @@
  */
 import { Duplex } from "node:stream";
 import * as tls from "node:tls";
-import type { ByteChannel, ChannelSink } from "../../byte_channel.ts";
-import { StreamSocket } from "../../stream_socket.ts";
+import type { ByteChannel, ChannelSink } from "../../socket/byte_channel.ts";
+import { StreamSocket } from "../../socket/stream_socket.ts";
 import type { Address, Socket, TlsInfo } from "../../transport.ts";
 import type { TlsUpgradeConfig } from "../adapter.ts";
-import { NodeSocketChannel } from "./socket_channel.ts";
+import { NodeSocketChannel } from "./net_socket_channel.ts";
 import { clientTls, serverTls } from "./tls_options.ts";
 import { secureClientSide, secureServerSide } from "./tls_session.ts";
 

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { ClosedError } from "./errors.ts";
-import type { Address, ListenSocket, Socket } from "./transport.ts";
+import { ClosedError } from "../errors.ts";
+import type { Address, ListenSocket, Socket } from "../transport.ts";
 import { capture, type Reject, type Resolve, takeReject, takeResolve } from "./_pending_promise.ts";
 
 /** Pairs pushed sockets with pulling acceptors, in arrival order. */

@@ -8,7 +8,7 @@ import type { Connection } from "./connection.ts";
 import type { ShutdownTimeout } from "./connection_supervisor.ts";
 import { booleanOption, describe, integerOption, rejectUnknownOptions, stringOption } from "./options.ts";
 import type { Transport } from "./transport.ts";
-import type { ProxyHeaderReading } from "./_proxy_reader.ts";
+import type { ProxyHeaderReading } from "./proxy/reader.ts";
 
 /**
  * User code run once per connection. When it returns, throws or rejects,

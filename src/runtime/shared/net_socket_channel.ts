@@ -5,9 +5,9 @@
  * @module
  */
 import type { Socket as NetSocket } from "node:net";
-import type { ByteChannel, ChannelSink } from "../../byte_channel.ts";
+import type { ByteChannel, ChannelSink } from "../../socket/byte_channel.ts";
 import type { Address } from "../../transport.ts";
-import { inetAddress } from "../inet_address.ts";
+import { inetAddress } from "./inet_address.ts";
 
 /** Where a socket's listeners find the sink (Node.js calls listeners with `this` = the socket). */
 const SINK = Symbol("corral.sink");

@@ -15,9 +15,9 @@
  * @module
  */
 import type { ByteChannel, ChannelSink } from "./byte_channel.ts";
-import { ClosedError, systemErrorCode, TimeoutError } from "./errors.ts";
-import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "./transport.ts";
-import { readableView } from "./_readable_view.ts";
+import { ClosedError, systemErrorCode, TimeoutError } from "../errors.ts";
+import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "../transport.ts";
+import { readableView } from "./readable_view.ts";
 import { capture, type Reject, rejecting, type Resolve, takeReject, takeResolve } from "./_pending_promise.ts";
 
 /** Bytes buffered for the reader before the channel is paused. */

@@ -7,12 +7,12 @@
  * @module
  */
 import { crc32c } from "./crc32c.ts";
-import { ProxyHeaderError } from "./errors.ts";
-import { formatIpv4, formatIpv6 } from "./_proxy_address.ts";
-import type { CheckedHeader } from "./_proxy_check.ts";
-import { CRC32C, parseTlvs } from "./_proxy_tlv.ts";
-import { encodedLength, encodeTlvs, writeTlvs } from "./_proxy_tlv_write.ts";
-import type { ProxyFamily, ProxyHeader, ProxyHeaderParseResult, ProxyProtocol } from "./proxy_header.ts";
+import { ProxyHeaderError } from "../errors.ts";
+import { formatIpv4, formatIpv6 } from "./_address.ts";
+import type { CheckedHeader } from "./_check.ts";
+import { CRC32C, parseTlvs } from "./_tlv.ts";
+import { encodedLength, encodeTlvs, writeTlvs } from "./_tlv_write.ts";
+import type { ProxyFamily, ProxyHeader, ProxyHeaderParseResult, ProxyProtocol } from "./types.ts";
 
 /** `\r\n\r\n\0\r\nQUIT\n`: chosen by the spec to be invalid in every common protocol. */
 export const V2_SIGNATURE: Uint8Array = new Uint8Array([

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { booleanOption, describe, rejectUnknownOptions, stringOption } from "../src/options.ts";
-import type { TlsMinVersion } from "../src/runtime/adapter.ts";
-import type { TcpConnectOptions, TcpOptions } from "./tcp.ts";
-import { checkTcpListenOptions, TCP_CONNECT_KEYS, TCP_LISTEN_KEYS } from "./_tcp_options.ts";
+import { booleanOption, describe, rejectUnknownOptions, stringOption } from "../../src/options.ts";
+import type { TlsMinVersion } from "../../src/runtime/adapter.ts";
+import type { TcpConnectOptions, TcpOptions } from "../tcp/options.ts";
+import { checkTcpListenOptions, TCP_CONNECT_KEYS, TCP_LISTEN_KEYS } from "../tcp/options.ts";
 
 /** A certificate chain and its private key: each PEM text or the path of a PEM file. */
 export interface TlsCertificate {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Socket } from "./transport.ts";
+import type { Socket } from "../transport.ts";
 
 /** A `ReadableStream` that reads `socket` and cancels by shutting down its reading side. */
 export function readableView(socket: Pick<Socket, "recv" | "shutdown">): ReadableStream<Uint8Array> {

@@ -12,7 +12,7 @@ import {
   TimeoutError,
   toConnectError,
   UnsupportedError,
-} from "../src/errors.ts";
+} from "../../src/errors.ts";
 
 /** System codes that mean the TCP connection itself could not be made. */
 const UNREACHABLE = new Set([

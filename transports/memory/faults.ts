@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { describe, integerOption, rejectUnknownOptions } from "../src/options.ts";
-import { realScheduler, type Scheduler } from "./_memory_scheduler.ts";
-import { FaultyWire, type WireReceiver } from "./_memory_wire.ts";
-import { deriveSeed, MAX_SEED, randomSeed, SeededRandom } from "./_seeded_random.ts";
+import { describe, integerOption, rejectUnknownOptions } from "../../src/options.ts";
+import { realScheduler, type Scheduler } from "./scheduler.ts";
+import { FaultyWire, type WireReceiver } from "./_wire.ts";
+import { deriveSeed, MAX_SEED, randomSeed, SeededRandom } from "./seeded_random.ts";
 
 /** A fixed number of milliseconds or bytes, or a range a seeded draw picks from. */
 export type FaultAmount = number | { min: number; max: number };

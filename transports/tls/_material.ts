@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { CorralError } from "../src/errors.ts";
-import type { RuntimeAdapter, TlsClientConfig, TlsKeyPair, TlsServerConfig } from "../src/runtime/adapter.ts";
+import { CorralError } from "../../src/errors.ts";
+import type { RuntimeAdapter, TlsClientConfig, TlsKeyPair, TlsServerConfig } from "../../src/runtime/adapter.ts";
 import {
   isPem,
   type TlsCertificate,
@@ -15,7 +15,7 @@ import {
   type TlsConnectOptions,
   type TlsOptions,
   type TlsSniCallback,
-} from "./_tls_options.ts";
+} from "./options.ts";
 
 type Read = RuntimeAdapter["readTextFile"];
 

@@ -8,10 +8,10 @@
  *
  * @module
  */
-import { ProxyHeaderError } from "./errors.ts";
-import { formatIpv6, parseIpv4Into, parseIpv6Into } from "./_proxy_address.ts";
-import type { CheckedHeader } from "./_proxy_check.ts";
-import type { ProxyHeader, ProxyHeaderParseResult } from "./proxy_header.ts";
+import { ProxyHeaderError } from "../errors.ts";
+import { formatIpv6, parseIpv4Into, parseIpv6Into } from "./_address.ts";
+import type { CheckedHeader } from "./_check.ts";
+import type { ProxyHeader, ProxyHeaderParseResult } from "./types.ts";
 
 const MAX_LENGTH = 107;
 const PREFIX = "PROXY ";

@@ -6,15 +6,15 @@
  *
  * @module
  */
-import { CorralError } from "./errors.ts";
-import { listen, type Listener } from "./listener.ts";
-import type { Logger, Protocol } from "./listener_options.ts";
-import { integerOption, rejectUnknownOptions } from "./options.ts";
-import type { Socket } from "./transport.ts";
+import { CorralError } from "../src/errors.ts";
+import { listen, type Listener } from "../src/listener.ts";
+import type { Logger, Protocol } from "../src/listen_options.ts";
+import { integerOption, rejectUnknownOptions } from "../src/options.ts";
+import type { Socket } from "../src/transport.ts";
 import { unwatchedClearTimeout, unwatchedSetTimeout, watchTimers } from "./_timer_watch.ts";
 import { memory, type MemoryConnectOptions, type MemoryFaultOptions, VirtualClock } from "../transports/memory.ts";
-import { FAULT_OPTIONS, hasFaults } from "../transports/_memory_faults.ts";
-import { randomSeed } from "../transports/_seeded_random.ts";
+import { FAULT_OPTIONS, hasFaults } from "../transports/memory/faults.ts";
+import { randomSeed } from "../transports/memory/seeded_random.ts";
 
 /** Options of {@linkcode testProtocol}: the memory transport's fault options, and a few of `listen()`'s. */
 export interface TestProtocolOptions<P = unknown> extends MemoryFaultOptions {

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./_proxy_address.ts";
-import { checkTlvs } from "./_proxy_tlv_write.ts";
-import type { ProxyCommand, ProxyFamily, ProxyHeaderInit, ProxyProtocol, ProxyTlvs } from "./proxy_header.ts";
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./_address.ts";
+import { checkTlvs } from "./_tlv_write.ts";
+import type { ProxyCommand, ProxyFamily, ProxyHeaderInit, ProxyProtocol, ProxyTlvs } from "./types.ts";
 
 /** A header ready to write. Address fields are set for `inet`, `inet6` and `unix`, ports for `inet`/`inet6`. */
 export interface CheckedHeader {

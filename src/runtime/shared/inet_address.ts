@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Address } from "../transport.ts";
+import type { Address } from "../../transport.ts";
 
 /** `{ address, port, family }`; the family is guessed from the address only when the runtime gives none. */
 export function inetAddress(
