@@ -21,9 +21,11 @@
  *
  * @module
  */
-export { listen, Listener } from "./src/listener.ts";
+export { listen } from "./src/listen.ts";
+export { Listener } from "./src/listener.ts";
 export type { CountComparison, ListenerInfo, ListenerStatus } from "./src/listener.ts";
-export type { ListenOptions, Logger, Protocol } from "./src/listen_options.ts";
+export type { ListenOptions, Protocol } from "./src/listen_options.ts";
+export type { Logger } from "./src/logger.ts";
 export type { Connection } from "./src/connection.ts";
 export type { ConnectionCounters, ShutdownTimeout } from "./src/connection_supervisor.ts";
 export { getListener, info, listeners, stopListener } from "./src/listener_registry.ts";
@@ -78,6 +80,7 @@ export type {
   TlsCertificate,
   TlsClientUpgradeOptions,
   TlsConnectOptions,
+  TlsMinVersion,
   TlsOptions,
   TlsServerUpgradeOptions,
   TlsSniCallback,

@@ -16,8 +16,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listen, tcp, type Transport } from "../mod.ts";
-import { tls } from "../transports/tls.ts";
+import { listen, tcp, tls, type Transport } from "../mod.ts";
 import { flag, stopOnSignal } from "./_args.ts";
 import { chat } from "./chat_protocol.ts";
 

@@ -17,8 +17,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listen } from "../mod.ts";
-import { tls } from "../transports/tls.ts";
+import { listen, tls } from "../mod.ts";
 import { flag, stopOnSignal } from "./_args.ts";
 import { echo } from "./echo_protocol.ts";
 

@@ -5,23 +5,33 @@
  *
  * @module
  */
-import { type ConnectionOwner, ConnectionRecord } from "./connection.ts";
+import { ClosingSockets } from "./closing_sockets.ts";
+import { type ConnectionOwner, ConnectionRecord } from "./connection_record.ts";
 import { ClosedError, type HandshakeError } from "./errors.ts";
-import type { Listener } from "./listener.ts";
-import type { Logger, Protocol } from "./listen_options.ts";
+import type { Logger } from "./logger.ts";
+import { integerOption } from "./options.ts";
 import type { Address, Socket, Transport } from "./transport.ts";
 import type { ProxyHeaderReading } from "./proxy/reader.ts";
-
-/** How long a finished connection's socket may take to flush what the protocol sent before it is dropped. */
-export const CLOSE_LINGER_MS = 5000;
 
 /** How long `stop()` lets connections finish: ms, `Infinity`, or `"brutal"` (not at all). */
 export type ShutdownTimeout = number | "brutal";
 
+/** `maxConnections`: an integer from 1, or `Infinity`. */
+export function checkMaxConnections(value: unknown): number {
+  return integerOption("maxConnections", value, 1, Infinity, 1024);
+}
+
+/**
+ * The protocol as the supervisor runs it, on the record it made: the public
+ * `Protocol` seen from inside, with the listener an opaque `L`.
+ */
+export type SupervisedProtocol<L> = (conn: ConnectionRecord<L>, options: unknown) => void | Promise<void>;
+
 /** What the supervisor is told about its listener. */
-export interface SupervisorInit {
-  listener: Listener<unknown>;
-  protocol: Protocol<unknown>;
+export interface SupervisorInit<L> {
+  listener: L;
+  ref: string;
+  protocol: SupervisedProtocol<L>;
   protocolOptions: unknown;
   maxConnections: number;
   handshakeTimeout: number;
@@ -49,21 +59,21 @@ export interface ConnectionCounters {
  * protocol options as `unknown`: only the listener's public face is typed by
  * them, which keeps `Listener<P>` assignable to `Listener<unknown>`.
  */
-export class ConnectionSupervisor implements ConnectionOwner<unknown> {
+export class ConnectionSupervisor<L> implements ConnectionOwner<L> {
   protocolOptions: unknown;
-  readonly listener: Listener<unknown>;
+  readonly listener: L;
+  readonly ref: string;
   readonly handshakeTimeout: number;
   readonly proxyHeader: ProxyHeaderReading | undefined;
-  #protocol: Protocol<unknown>;
+  #protocol: SupervisedProtocol<L>;
   #logger: Logger;
   #maxConnections: number;
-  #connections = new Set<ConnectionRecord<unknown>>();
-  /** Sockets of finished connections still flushing, with when they must be gone. */
-  #closing = new Map<Socket, number>();
-  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #connections = new Set<ConnectionRecord<L>>();
+  /** Sockets of finished connections still flushing. */
+  #closing = new ClosingSockets();
   #active = 0;
-  #reserved = 0; // acceptors let through the gate and now waiting in accept()
-  #gate: ((pass: boolean) => void)[] = [];
+  #admitted = 0; // acceptors holding a slot while they wait in accept()
+  #waiting: ((admitted: boolean) => void)[] = []; // acceptors waiting for a slot
   #watchers = new Set<() => void>();
   #nextId = 1;
   #accepted = 0;
@@ -71,8 +81,9 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
   #failed = 0;
   #stopping = false;
 
-  constructor(init: SupervisorInit) {
+  constructor(init: SupervisorInit<L>) {
     this.listener = init.listener;
+    this.ref = init.ref;
     this.#protocol = init.protocol;
     this.protocolOptions = init.protocolOptions;
     this.#maxConnections = init.maxConnections;
@@ -87,8 +98,8 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
 
   /** Raising the limit lets waiting acceptors through; lowering it closes nothing. */
   set maxConnections(value: number) {
-    this.#maxConnections = value;
-    this.#openGate();
+    this.#maxConnections = checkMaxConnections(value);
+    this.#admitWaiting();
   }
 
   get counters(): ConnectionCounters {
@@ -106,48 +117,56 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
     return kind === "active" ? this.#active : this.#connections.size;
   }
 
-  // ---- the gate acceptors pass before each accept() ----
+  // ---- admission: an acceptor asks for a slot before each accept() ----
 
-  /** Takes a slot if one is free, without waiting. */
-  tryReserve(): boolean {
-    if (this.#stopping || this.#active + this.#reserved >= this.#maxConnections) return false;
-    this.#reserved++;
-    return true;
-  }
-
-  /** Waits for a free slot; resolves false when the acceptors are called off instead. */
-  reserve(): Promise<boolean> {
-    if (this.tryReserve()) return Promise.resolve(true);
+  /**
+   * Admits one more connection under `maxConnections`, Ranch's "blocks until
+   * we are below the maximum": `true` at once when a slot is free, otherwise
+   * a promise of `true` when one frees, or of `false` when the acceptors are
+   * called off (suspend, stop). The slot is taken before `accept()`, so
+   * exactly `maxConnections` sockets reach protocols and the rest wait in the
+   * kernel's queue. The acceptor hands it on with `start()` or gives it back
+   * with `withdraw()`.
+   */
+  admit(): true | Promise<boolean> {
+    if (this.#hasRoom()) {
+      this.#admitted++;
+      return true;
+    }
     if (this.#stopping) return Promise.resolve(false);
-    return new Promise((resolve) => this.#gate.push(resolve));
+    return new Promise((resolve) => this.#waiting.push(resolve));
   }
 
-  /** Gives back a slot whose accept() failed. */
-  unreserve(): void {
-    this.#reserved--;
-    this.#openGate();
+  /** Gives back a slot `admit()` gave, whose accept failed or was called off. */
+  withdraw(): void {
+    this.#admitted--;
+    this.#admitWaiting();
   }
 
-  /** Sends every acceptor waiting at the gate away (suspend, stop). */
+  /** Sends every acceptor waiting for a slot away (suspend, stop). */
   releaseAcceptors(): void {
-    for (const resolve of this.#gate.splice(0)) resolve(false);
+    for (const resolve of this.#waiting.splice(0)) resolve(false);
   }
 
-  #openGate(): void {
-    while (this.#gate.length > 0 && !this.#stopping && this.#active + this.#reserved < this.#maxConnections) {
-      this.#reserved++;
-      this.#gate.shift()!(true);
+  #hasRoom(): boolean {
+    return !this.#stopping && this.#active + this.#admitted < this.#maxConnections;
+  }
+
+  #admitWaiting(): void {
+    while (this.#waiting.length > 0 && this.#hasRoom()) {
+      this.#admitted++;
+      this.#waiting.shift()!(true);
     }
   }
 
   // ---- connections ----
 
-  /** Runs the protocol for a socket an acceptor took through the gate. */
+  /** Runs the protocol for a socket accepted on a slot `admit()` gave. */
   start(socket: Socket, transport: Transport): void {
-    this.#reserved--;
+    this.#admitted--;
     this.#accepted++;
     this.#active++;
-    const conn = new ConnectionRecord<unknown>(this.#nextId++, socket, transport, this);
+    const conn = new ConnectionRecord<L>(this.#nextId++, socket, transport, this);
     this.#connections.add(conn);
     this.#notify();
     let result: void | Promise<void>;
@@ -164,62 +183,38 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
     }
   }
 
-  uncount(conn: ConnectionRecord<unknown>): void {
+  uncount(conn: ConnectionRecord<L>): void {
     if (!conn.counted) return;
     conn.counted = false;
     this.#active--;
-    this.#openGate();
+    this.#admitWaiting();
     this.#notify();
   }
 
-  handshakeFailed(conn: ConnectionRecord<unknown>, error: HandshakeError): void {
+  handshakeFailed(conn: ConnectionRecord<L>, error: HandshakeError): void {
     this.#logger.warn(`corral: [${conn.ref}] connection ${conn.id} from ${peer(conn.socket)}: ${error.message}`);
   }
 
-  #end(conn: ConnectionRecord<unknown>, threw: boolean, error?: unknown): void {
+  #end(conn: ConnectionRecord<L>, threw: boolean, error?: unknown): void {
     this.#connections.delete(conn);
     this.#terminated++;
     if (conn.counted) {
       conn.counted = false;
       this.#active--;
-      this.#openGate();
+      this.#admitWaiting();
     }
     if (threw || conn.handshakeError !== undefined) this.#failed++;
     if (threw && error !== conn.handshakeError) this.#logFailure(conn, error);
-    this.#release(conn.socket);
+    this.#closing.add(conn.socket);
     conn.markEnded();
     this.#notify();
   }
 
-  #logFailure(conn: ConnectionRecord<unknown>, error: unknown): void {
+  #logFailure(conn: ConnectionRecord<L>, error: unknown): void {
     const message = `corral: [${conn.ref}] connection ${conn.id} from ${peer(conn.socket)} failed`;
     // Sockets torn down by a stop make protocols fail on purpose: not news.
     if (this.#stopping && error instanceof ClosedError) this.#logger.debug(message, error);
     else this.#logger.error(message, error);
-  }
-
-  /** Closes a finished connection's socket, flushing what the protocol sent. */
-  #release(socket: Socket): void {
-    this.#closing.set(socket, Date.now() + CLOSE_LINGER_MS);
-    const closed = () => this.#closing.delete(socket);
-    socket.close().then(closed, closed);
-    // A peer that never reads would keep the socket flushing forever: one
-    // timer for all closing sockets drops the ones past their linger. It
-    // stops itself at a tick that finds nothing closing, not when the last
-    // socket closes: with short connections that would be a timer made and
-    // cancelled per connection.
-    this.#sweeper ??= setInterval(() => this.#sweep(), CLOSE_LINGER_MS);
-  }
-
-  #sweep(): void {
-    if (this.#closing.size === 0) return this.#stopSweeper();
-    const now = Date.now();
-    for (const [closing, deadline] of this.#closing) if (deadline <= now) closing.destroy();
-  }
-
-  #stopSweeper(): void {
-    clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
   }
 
   // ---- waiting on counts ----
@@ -269,8 +264,7 @@ export class ConnectionSupervisor implements ConnectionOwner<unknown> {
       // A protocol stuck past the timeout may never return: its connection is over all the same.
       conn.markEnded();
     }
-    for (const socket of this.#closing.keys()) socket.destroy();
-    this.#stopSweeper();
+    this.#closing.destroyAll();
   }
 }
 
@@ -283,7 +277,7 @@ function peer(socket: Socket): string {
 }
 
 /** Renders an address for logs: `127.0.0.1:5555`, `[::1]:5555`, a path or a memory name. */
-export function formatAddress(address: Address): string {
+function formatAddress(address: Address): string {
   if ("port" in address) {
     return address.family === "IPv6" ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
   }

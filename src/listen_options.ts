@@ -5,7 +5,8 @@
  * @module
  */
 import type { Connection } from "./connection.ts";
-import type { ShutdownTimeout } from "./connection_supervisor.ts";
+import { checkMaxConnections, type ShutdownTimeout } from "./connection_supervisor.ts";
+import type { Logger } from "./logger.ts";
 import { booleanOption, describe, integerOption, rejectUnknownOptions, stringOption } from "./options.ts";
 import type { Transport } from "./transport.ts";
 import type { ProxyHeaderReading } from "./proxy/reader.ts";
@@ -15,18 +16,6 @@ import type { ProxyHeaderReading } from "./proxy/reader.ts";
  * the connection ends and its socket is closed.
  */
 export type Protocol<P = unknown> = (conn: Connection<P>, options: P) => void | Promise<void>;
-
-/** Where the listener reports what happened (`console` fits). */
-export interface Logger {
-  /** Transient, expected events. */
-  debug(message: string, ...details: unknown[]): void;
-  /** Notable events. */
-  info(message: string, ...details: unknown[]): void;
-  /** Trouble the listener recovered from (resource exhaustion, failed handshakes). */
-  warn(message: string, ...details: unknown[]): void;
-  /** A protocol that threw or rejected. */
-  error(message: string, ...details: unknown[]): void;
-}
 
 /**
  * The object form of the `proxyHeader` option of `listen()`; `true` is the
@@ -158,11 +147,6 @@ export function checkListenOptions<P>(options: ListenOptions<P>): CheckedListenO
     proxyHeader: checkProxyHeader(options.proxyHeader, handshakeTimeout),
     logger,
   };
-}
-
-/** `maxConnections`: an integer from 1, or `Infinity`. */
-export function checkMaxConnections(value: unknown): number {
-  return integerOption("maxConnections", value, 1, Infinity, 1024);
 }
 
 function checkProxyHeader(value: unknown, handshakeTimeout: number): ProxyHeaderReading | undefined {

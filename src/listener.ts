@@ -6,24 +6,22 @@
  * @module
  */
 import { AcceptorPool } from "./acceptor.ts";
-import { type ConnectionCounters, ConnectionSupervisor, type ShutdownTimeout } from "./connection_supervisor.ts";
-import { ListenError, TimeoutError } from "./errors.ts";
 import {
-  checkListenOptions,
-  checkMaxConnections,
-  type ListenOptions,
-  type Logger,
-  type Protocol,
-} from "./listen_options.ts";
-import { forgetListener, getListener, registerListener } from "./listener_registry.ts";
+  type ConnectionCounters,
+  ConnectionSupervisor,
+  type ShutdownTimeout,
+  type SupervisedProtocol,
+} from "./connection_supervisor.ts";
+import { type CountComparison, waitForCount } from "./connection_count_wait.ts";
+import type { Logger } from "./logger.ts";
 import { describe } from "./options.ts";
+import type { ProxyHeaderReading } from "./proxy/reader.ts";
 import type { Address, ListenSocket, Transport } from "./transport.ts";
 
 /** Where a listener is in its life. */
 export type ListenerStatus = "running" | "suspended" | "stopped";
 
-/** Comparisons `waitForConnections` understands. */
-export type CountComparison = ">" | ">=" | "==" | "<=" | "<";
+export type { CountComparison } from "./connection_count_wait.ts";
 
 /** A snapshot of a listener (Ranch's `ranch:info/1`). */
 export interface ListenerInfo extends ConnectionCounters {
@@ -47,18 +45,35 @@ export interface ListenerInfo extends ConnectionCounters {
   numListenSockets: number;
 }
 
-const COMPARISONS: Record<CountComparison, (a: number, b: number) => boolean> = {
-  ">": (a, b) => a > b,
-  ">=": (a, b) => a >= b,
-  "==": (a, b) => a === b,
-  "<=": (a, b) => a <= b,
-  "<": (a, b) => a < b,
-};
 
-let nextRef = 1;
+/** What `listen()` hands a new listener: its checked options, with the protocol as the supervisor runs it. */
+export interface ListenerInit {
+  ref: string;
+  transport: Transport;
+  protocol: SupervisedProtocol<Listener<unknown>>;
+  protocolOptions: unknown;
+  numAcceptors: number;
+  numListenSockets: number;
+  maxConnections: number;
+  handshakeTimeout: number;
+  shutdownTimeout: ShutdownTimeout;
+  proxyHeader: ProxyHeaderReading | undefined;
+  logger: Logger;
+  /** Called before the listen sockets open (it enters the registry); may throw to refuse. */
+  register: (listener: Listener<unknown>) => void;
+  /** Called once the listener has stopped, or failed to open (it leaves the registry). */
+  unregister: (listener: Listener<unknown>) => void;
+}
 
 /**
- * A running (or suspended, or stopped) listener. Made by {@linkcode listen}.
+ * Makes a listener and opens its listen sockets; for `listen()` only. The
+ * class's static block sets it, so it reaches the private constructor and
+ * fields without making either public.
+ */
+export let openListener: <P>(init: ListenerInit) => Promise<Listener<P>>;
+
+/**
+ * A running (or suspended, or stopped) listener. Made by `listen()`.
  *
  * @example Suspend, change the port, resume
  * ```ts
@@ -79,8 +94,8 @@ export class Listener<P = unknown> {
   #transport: Transport; // as the user set it
   #bound: Transport; // the same with a chosen port (or name) pinned, for resume
   #sockets: ListenSocket[] = [];
-  #pool: AcceptorPool | undefined;
-  #supervisor: ConnectionSupervisor;
+  #pool: AcceptorPool<Listener<unknown>> | undefined;
+  #supervisor: ConnectionSupervisor<Listener<unknown>>;
   #address: Address | undefined;
   #numAcceptors: number;
   #numListenSockets: number;
@@ -89,44 +104,32 @@ export class Listener<P = unknown> {
   #plaintextFirst: boolean;
   #logger: Logger;
   #busy: Promise<unknown> = Promise.resolve(); // suspend/resume/stop run one at a time
+  #unregister: (listener: Listener<unknown>) => void;
 
-  private constructor(ref: string, options: ReturnType<typeof checkListenOptions<P>>) {
-    this.ref = ref;
-    this.#logger = options.logger;
-    this.#transport = this.#bound = options.transport;
-    this.#numAcceptors = options.numAcceptors;
-    this.#numListenSockets = options.numListenSockets;
-    this.#shutdownTimeout = options.shutdownTimeout;
-    this.#plaintextFirst = options.proxyHeader !== undefined;
-    this.#supervisor = new ConnectionSupervisor({
-      listener: this as Listener<unknown>,
-      protocol: options.protocol as Protocol<unknown>,
-      protocolOptions: options.protocolOptions,
-      maxConnections: options.maxConnections,
-      handshakeTimeout: options.handshakeTimeout,
-      proxyHeader: options.proxyHeader,
-      logger: options.logger,
-    });
+  static {
+    openListener = async <P>(init: ListenerInit): Promise<Listener<P>> => {
+      const listener = new Listener<P>(init);
+      init.register(listener as Listener<unknown>);
+      try {
+        await listener.#openSockets();
+      } catch (error) {
+        init.unregister(listener as Listener<unknown>);
+        throw error;
+      }
+      return listener;
+    };
   }
 
-  /** @internal Use {@linkcode listen}. */
-  static async open<P>(options: ListenOptions<P>): Promise<Listener<P>> {
-    const checked = checkListenOptions(options);
-    let ref = checked.ref;
-    while (ref === undefined || (checked.ref === undefined && getListener(ref) !== undefined)) {
-      ref = `listener-${nextRef++}`;
-    }
-    const listener = new Listener<P>(ref, checked);
-    if (!registerListener(ref, listener as Listener<unknown>)) {
-      throw new ListenError("EREFINUSE", `listen(): a listener with ref ${JSON.stringify(ref)} is already running`);
-    }
-    try {
-      await listener.#openSockets();
-    } catch (error) {
-      forgetListener(ref, listener as Listener<unknown>);
-      throw error;
-    }
-    return listener;
+  private constructor(init: ListenerInit) {
+    this.ref = init.ref;
+    this.#logger = init.logger;
+    this.#transport = this.#bound = init.transport;
+    this.#numAcceptors = init.numAcceptors;
+    this.#numListenSockets = init.numListenSockets;
+    this.#shutdownTimeout = init.shutdownTimeout;
+    this.#plaintextFirst = init.proxyHeader !== undefined;
+    this.#unregister = init.unregister;
+    this.#supervisor = new ConnectionSupervisor({ ...init, listener: this as Listener<unknown> });
   }
 
   /** `"running"`, `"suspended"` or `"stopped"`. */
@@ -151,7 +154,7 @@ export class Listener<P = unknown> {
   }
 
   set maxConnections(value: number) {
-    this.#supervisor.maxConnections = checkMaxConnections(value);
+    this.#supervisor.maxConnections = value;
   }
 
   /** The transport's options as set. */
@@ -192,29 +195,7 @@ export class Listener<P = unknown> {
    * `op` says; rejects with `TimeoutError` after `options.timeout` ms.
    */
   waitForConnections(op: CountComparison, count: number, options: { timeout?: number } = {}): Promise<void> {
-    const compare = COMPARISONS[op];
-    if (compare === undefined || !Object.hasOwn(COMPARISONS, op)) {
-      return Promise.reject(
-        new TypeError(`waitForConnections(op): op must be one of > >= == <= <, got ${describe(op)}`),
-      );
-    }
-    if (typeof count !== "number" || !Number.isInteger(count) || count < 0) {
-      return Promise.reject(
-        new RangeError(`waitForConnections(count): count must be an integer >= 0, got ${describe(count)}`),
-      );
-    }
-    const timeout = options.timeout ?? Infinity;
-    const { done, cancel } = this.#supervisor.watch(() => compare(this.#supervisor.count("active"), count));
-    if (timeout === Infinity) return done;
-    let timer: ReturnType<typeof setTimeout>;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        cancel();
-        const now = this.#supervisor.count("active");
-        reject(new TimeoutError(`waitForConnections(${op} ${count}) timed out after ${timeout} ms with ${now} active`));
-      }, timeout);
-    });
-    return Promise.race([done, expired]).finally(() => clearTimeout(timer));
+    return waitForCount(this.#supervisor, op, count, options.timeout ?? Infinity);
   }
 
   /** A snapshot of the listener and its counters. */
@@ -262,7 +243,7 @@ export class Listener<P = unknown> {
       this.#status = "stopped";
       await this.#closeSockets();
       await this.#supervisor.shutdown(this.#shutdownTimeout);
-      forgetListener(this.ref, this as Listener<unknown>);
+      this.#unregister(this as Listener<unknown>);
       return true;
     });
   }
@@ -295,14 +276,7 @@ export class Listener<P = unknown> {
     this.#bound = transport;
     this.#sockets = sockets;
     this.#address = sockets[0]!.address;
-    this.#pool = new AcceptorPool(
-      sockets,
-      this.#numAcceptors,
-      this.#transport,
-      this.#supervisor,
-      this.ref,
-      this.#logger,
-    );
+    this.#pool = new AcceptorPool(sockets, this.#numAcceptors, this.#transport, this.#supervisor, this.#logger);
   }
 
   async #closeSockets(): Promise<void> {
@@ -321,33 +295,4 @@ function pin(transport: Transport, address: Address): Transport {
   if ("port" in address && !options.port) return transport.withOptions({ port: address.port });
   if ("name" in address && options.name === undefined) return transport.withOptions({ name: address.name });
   return transport;
-}
-
-/**
- * Starts a listener (Ranch's `ranch:start_listener`): opens its listen
- * socket(s), starts `numAcceptors` accept loops, and runs `protocol` once
- * per connection.
- *
- * @example An echo server
- * ```ts
- * import assert from "node:assert/strict";
- * import { listen, tcp } from "../mod.ts";
- * const listener = await listen({
- *   ref: "doc-echo",
- *   transport: tcp({ host: "127.0.0.1", port: 0 }),
- *   protocol: async (conn) => {
- *     const socket = await conn.handshake();
- *     for await (const chunk of socket) await socket.send(chunk);
- *   },
- * });
- * assert(listener.status === "running" && listener.port! > 0);
- * await listener.stop();
- * ```
- */
-export function listen<P = unknown>(options: ListenOptions<P>): Promise<Listener<P>> {
-  try {
-    return Listener.open(options);
-  } catch (error) {
-    return Promise.reject(error);
-  }
 }

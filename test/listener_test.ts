@@ -13,7 +13,7 @@ import {
   tcp,
   TimeoutError,
 } from "../mod.ts";
-import { CLOSE_LINGER_MS } from "../src/connection_supervisor.ts";
+import { CLOSE_LINGER_MS } from "../src/closing_sockets.ts";
 import { suite, test } from "./_harness.ts";
 import {
   activeEcho,

@@ -7,8 +7,10 @@
  * @module
  */
 import { CorralError } from "../src/errors.ts";
-import { listen, type Listener } from "../src/listener.ts";
-import type { Logger, Protocol } from "../src/listen_options.ts";
+import { listen } from "../src/listen.ts";
+import type { Listener } from "../src/listener.ts";
+import type { Protocol } from "../src/listen_options.ts";
+import type { Logger } from "../src/logger.ts";
 import { integerOption, rejectUnknownOptions } from "../src/options.ts";
 import type { Socket } from "../src/transport.ts";
 import { unwatchedClearTimeout, unwatchedSetTimeout, watchTimers } from "./_timer_watch.ts";

@@ -39,6 +39,7 @@ export type {
   TlsSniCallback,
   TlsUpgradeOptions,
 } from "./tls/options.ts";
+export type { TlsMinVersion } from "../src/runtime/adapter.ts";
 
 /** The TLS transport value that {@linkcode tls} returns: a transport that can also upgrade (STARTTLS). */
 export interface TlsTransport extends Transport<TlsOptions, TlsConnectOptions> {

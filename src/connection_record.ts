@@ -1,0 +1,163 @@
+/**
+ * The connection record: what the supervisor keeps per connection and what
+ * the protocol receives as its `Connection`. It knows its listener only as
+ * an opaque value of type `L`, so the pool's modules import each other in
+ * one direction (the public `Connection` type in `connection.ts` names the
+ * `Listener` class; this file does not).
+ *
+ * @module
+ */
+import { HandshakeError, ProxyHeaderError, TimeoutError } from "./errors.ts";
+import type { ProxyHeader } from "./proxy/proxy_header.ts";
+import { type ProxyHeaderReading, readProxyHeader } from "./proxy/reader.ts";
+import type { Socket, Transport } from "./transport.ts";
+
+/** `#stopReason` of a connection whose listener has not stopped. */
+const NOT_STOPPED: unique symbol = Symbol("not stopped");
+/** `#handshake` of a connection whose handshake succeeded. */
+const HANDSHAKEN: unique symbol = Symbol("handshaken");
+/** `#ended` of a connection that ended before anyone asked for `ended`. */
+const ENDED: unique symbol = Symbol("ended");
+
+/**
+ * The supervisor's side of a connection: what every connection of one
+ * listener shares is kept here once, not copied into each record.
+ */
+export interface ConnectionOwner<L> {
+  /** The listener whose connections these are. */
+  readonly listener: L;
+  /** The listener's ref. */
+  readonly ref: string;
+  /** Milliseconds `handshake()` may take. */
+  readonly handshakeTimeout: number;
+  /** Read a PROXY header first (the checked `proxyHeader` option of `listen()`), or undefined. */
+  readonly proxyHeader: ProxyHeaderReading | undefined;
+  /** Called by `removeFromCount()`. */
+  uncount(conn: ConnectionRecord<L>): void;
+  /** Called once when a handshake (or its PROXY header) fails, for the counters and the log. */
+  handshakeFailed(conn: ConnectionRecord<L>, error: HandshakeError | ProxyHeaderError): void;
+}
+
+/**
+ * A connection as the supervisor tracks it. An idle connection is mostly
+ * its socket and this record, so the record holds only what differs per
+ * connection.
+ */
+export class ConnectionRecord<L> {
+  readonly id: number;
+  readonly transport: Transport;
+  /** The socket to close when the protocol ends: the accepted one, then the handshaken one. */
+  socket: Socket;
+  /** Counted against `maxConnections`. */
+  counted = true;
+  /** The handshake's failure, so it is logged and counted once. */
+  handshakeError: HandshakeError | ProxyHeaderError | undefined;
+  #owner: ConnectionOwner<L>;
+  /** The handshake under way (or failed), or `HANDSHAKEN` once it succeeded and nobody waits on it. */
+  #handshake: Promise<Socket> | typeof HANDSHAKEN | undefined;
+  #proxyHeader: ProxyHeader | undefined;
+  // `signal` and `ended` are made on first use: most protocols never ask,
+  // and each costs a few hundred bytes per connection.
+  #controller: AbortController | undefined;
+  /** Why the listener stopped, once it did (`NOT_STOPPED` before). */
+  #stopReason: unknown = NOT_STOPPED;
+  /** `ENDED` when the connection ended before anyone asked for `ended`. */
+  #ended: Promise<void> | typeof ENDED | undefined;
+  #resolveEnded: (() => void) | undefined;
+
+  constructor(id: number, socket: Socket, transport: Transport, owner: ConnectionOwner<L>) {
+    this.id = id;
+    this.socket = socket;
+    this.transport = transport;
+    this.#owner = owner;
+  }
+
+  get ref(): string {
+    return this.#owner.ref;
+  }
+
+  get listener(): L {
+    return this.#owner.listener;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#stopReason !== NOT_STOPPED) this.#controller.abort(this.#stopReason);
+    }
+    return this.#controller.signal;
+  }
+
+  get ended(): Promise<void> {
+    const ended = this.#ended;
+    if (ended === ENDED) return (this.#ended = Promise.resolve());
+    return (this.#ended = ended ?? new Promise((resolve) => (this.#resolveEnded = resolve)));
+  }
+
+  /** Aborts `signal` (now, or when it is first read); the supervisor calls it when the listener stops. */
+  abort(reason: unknown): void {
+    if (this.#stopReason !== NOT_STOPPED) return;
+    this.#stopReason = reason;
+    this.#controller?.abort(reason);
+  }
+
+  /** Resolves `ended`; the supervisor calls it once the connection is over (idempotent). */
+  markEnded(): void {
+    if (this.#ended === undefined) this.#ended = ENDED;
+    this.#resolveEnded?.();
+  }
+
+  handshake(): Promise<Socket> {
+    const handshake = this.#handshake;
+    if (handshake === HANDSHAKEN) return Promise.resolve(this.socket);
+    return (this.#handshake = handshake ?? this.#runHandshake());
+  }
+
+  get proxyHeader(): ProxyHeader | undefined {
+    return this.#proxyHeader;
+  }
+
+  removeFromCount(): void {
+    this.#owner.uncount(this);
+  }
+
+  async #runHandshake(): Promise<Socket> {
+    // The PROXY header comes first on the wire, before any TLS record.
+    const reading = this.#owner.proxyHeader;
+    if (reading !== undefined) await this.#readProxyHeader(reading);
+    try {
+      this.socket = await this.transport.handshake(this.socket, this.#owner.handshakeTimeout);
+      // Later calls make a resolved promise: no settled one is kept for the connection's life.
+      this.#handshake = HANDSHAKEN;
+      return this.socket;
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      const error = cause instanceof HandshakeError ? cause : new HandshakeError(
+        `${cause instanceof TimeoutError ? "handshake timed out" : "handshake failed"}: ${reason}`,
+        {
+          cause,
+        },
+      );
+      this.handshakeError = error;
+      this.#owner.handshakeFailed(this, error);
+      throw error;
+    }
+  }
+
+  async #readProxyHeader(reading: ProxyHeaderReading): Promise<void> {
+    try {
+      const read = await readProxyHeader(this.socket, reading);
+      this.#proxyHeader = read.header;
+      this.socket = read.socket;
+    } catch (cause) {
+      const error = cause instanceof ProxyHeaderError
+        ? cause
+        : new ProxyHeaderError("EPROXY_TRUNCATED", `reading the PROXY header failed: ${String(cause)}`, { cause });
+      this.handshakeError = error;
+      this.#owner.handshakeFailed(this, error);
+      // Closed here, not only when the protocol ends: a protocol that catches this must not keep the peer.
+      void this.socket.close();
+      throw error;
+    }
+  }
+}

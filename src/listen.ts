@@ -1,0 +1,59 @@
+/**
+ * `listen()`: checks the options, names and registers the listener, and
+ * opens it. The one module that ties the public types (`ListenOptions`,
+ * `Protocol`, `Connection`) to the pool's internals, so those never import
+ * the public face back.
+ *
+ * @module
+ */
+import type { SupervisedProtocol } from "./connection_supervisor.ts";
+import { ListenError } from "./errors.ts";
+import { checkListenOptions, type ListenOptions, type Protocol } from "./listen_options.ts";
+import { type Listener, openListener } from "./listener.ts";
+import { forgetListener, getListener, registerListener } from "./listener_registry.ts";
+
+let nextRef = 1;
+
+/**
+ * Starts a listener (Ranch's `ranch:start_listener`): opens its listen
+ * socket(s), starts `numAcceptors` accept loops, and runs `protocol` once
+ * per connection.
+ *
+ * @example An echo server
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listen, tcp } from "../mod.ts";
+ * const listener = await listen({
+ *   ref: "doc-echo",
+ *   transport: tcp({ host: "127.0.0.1", port: 0 }),
+ *   protocol: async (conn) => {
+ *     const socket = await conn.handshake();
+ *     for await (const chunk of socket) await socket.send(chunk);
+ *   },
+ * });
+ * assert(listener.status === "running" && listener.port! > 0);
+ * await listener.stop();
+ * ```
+ */
+export async function listen<P = unknown>(options: ListenOptions<P>): Promise<Listener<P>> {
+  const checked = checkListenOptions(options);
+  let ref = checked.ref;
+  while (ref === undefined || (checked.ref === undefined && getListener(ref) !== undefined)) {
+    ref = `listener-${nextRef++}`;
+  }
+  const name = ref;
+  // The record the supervisor makes is what the protocol receives as its
+  // Connection: this assignment is where the compiler checks that it is one.
+  const protocol: SupervisedProtocol<Listener<unknown>> = checked.protocol as Protocol<unknown>;
+  return await openListener<P>({
+    ...checked,
+    ref,
+    protocol,
+    register(listener) {
+      if (!registerListener(name, listener)) {
+        throw new ListenError("EREFINUSE", `listen(): a listener with ref ${JSON.stringify(name)} is already running`);
+      }
+    },
+    unregister: (listener) => forgetListener(name, listener),
+  });
+}
