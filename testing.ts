@@ -13,11 +13,9 @@
  *   const socket = await conn.handshake();
  *   for await (const chunk of socket) await socket.send(chunk);
  * };
- * await testProtocol(echo, { fragment: { max: 3 } }, async ({ connect }) => {
- *   const client = await connect();
+ * await testProtocol(echo, { fragment: { max: 3 } }, async (client) => {
  *   await client.send(new TextEncoder().encode("hello"));
- *   assert.equal(new TextDecoder().decode(await client.recv(5)), "hello");
- *   await client.close();
+ *   assert.equal(new TextDecoder().decode((await client.recv(5))!), "hello");
  * });
  * ```
  *
@@ -27,4 +25,5 @@ export { testProtocol, TestProtocolError } from "./testing/test_protocol.ts";
 export type { TestProtocolContext, TestProtocolOptions } from "./testing/test_protocol.ts";
 export { VirtualClock } from "./transports/memory/scheduler.ts";
 export type { Scheduler, VirtualClockOptions } from "./transports/memory/scheduler.ts";
+export { InjectedResetError } from "./transports/memory/faults.ts";
 export type { FaultAmount, MemoryFaultOptions } from "./transports/memory/faults.ts";

@@ -5,12 +5,37 @@
  * @module
  */
 
-/** Base class of every error Corral raises on purpose. */
+/**
+ * Base class of every error Corral raises on purpose; misuse raises `TypeError` or `RangeError` instead.
+ *
+ * @example Telling Corral's failures from other errors
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CorralError, TimeoutError } from "./errors.ts";
+ * const err: unknown = new TimeoutError("recv timed out after 10 ms");
+ * assert(err instanceof CorralError && err.code === "ETIMEDOUT" && err.name === "TimeoutError");
+ * ```
+ */
 export class CorralError extends Error {
   /** A stable, machine-readable identifier of the failure. */
   readonly code: string;
 
-  /** Makes an error with a stable `code`, a message and an optional cause. */
+  /**
+   * Makes an error with a stable `code`, a message and an optional cause; `name` is the subclass's name.
+   *
+   * @param code The stable identifier, such as `"ETIMEDOUT"`.
+   * @param message What happened, for people.
+   * @param options `cause`: the error that led to this one.
+   *
+   * @example A subclass of your own
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { CorralError } from "./errors.ts";
+   * class QuotaError extends CorralError {}
+   * const err = new QuotaError("EQUOTA", "too many rooms", { cause: 42 });
+   * assert(err.name === "QuotaError" && err.code === "EQUOTA" && err.cause === 42);
+   * ```
+   */
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -30,7 +55,20 @@ export class CorralError extends Error {
  * ```
  */
 export class TimeoutError extends CorralError {
-  /** Code `"ETIMEDOUT"`. */
+  /**
+   * Code `"ETIMEDOUT"`.
+   *
+   * @param message What timed out, and after how long.
+   * @param options `cause`: the error that led to this one.
+   *
+   * @example A timeout with its cause
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TimeoutError } from "./errors.ts";
+   * const err = new TimeoutError("no reply within 50 ms", { cause: "idle peer" });
+   * assert(err.code === "ETIMEDOUT" && err.cause === "idle peer");
+   * ```
+   */
   constructor(message: string, options?: { cause?: unknown }) {
     super("ETIMEDOUT", message, options);
   }
@@ -52,16 +90,30 @@ export class TimeoutError extends CorralError {
  * ```
  */
 export class ClosedError extends CorralError {
-  /** `code` defaults to `"ECLOSED"` (closed on this side). */
+  /**
+   * `code` defaults to `"ECLOSED"` (closed on this side).
+   *
+   * @param message What could not run, and why.
+   * @param code `"ECLOSED"` (the default), `"ECONNRESET"`, `"ECONNREFUSED"` or another system code.
+   * @param options `cause`: the error that led to this one.
+   *
+   * @example A local close
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ClosedError } from "./errors.ts";
+   * assert(new ClosedError("socket closed").code === "ECLOSED");
+   * ```
+   */
   constructor(message: string, code = "ECLOSED", options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }
 
 /**
- * A connection's handshake (TLS, PROXY header) failed or timed out.
+ * A TLS handshake failed; `conn.handshake()` reports its timeout as one too (a `TimeoutError` as `cause`).
+ * A missing or bad PROXY header is a {@linkcode ProxyHeaderError} instead.
  *
- * @example
+ * @example Recognising a failed handshake
  * ```ts
  * import assert from "node:assert/strict";
  * import { HandshakeError } from "./errors.ts";
@@ -69,7 +121,20 @@ export class ClosedError extends CorralError {
  * ```
  */
 export class HandshakeError extends CorralError {
-  /** Code `"EHANDSHAKE"`. */
+  /**
+   * Code `"EHANDSHAKE"`.
+   *
+   * @param message What failed in the handshake.
+   * @param options `cause`: the error that led to this one, such as a `TimeoutError`.
+   *
+   * @example A timed-out handshake
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HandshakeError, TimeoutError } from "./errors.ts";
+   * const err = new HandshakeError("handshake timed out", { cause: new TimeoutError("5000 ms") });
+   * assert(err.code === "EHANDSHAKE" && err.cause instanceof TimeoutError);
+   * ```
+   */
   constructor(message: string, options?: { cause?: unknown }) {
     super("EHANDSHAKE", message, options);
   }
@@ -79,7 +144,7 @@ export class HandshakeError extends CorralError {
  * A PROXY protocol header was missing, malformed or too long. `code` names
  * the exact problem.
  *
- * @example
+ * @example Branching on the code
  * ```ts
  * import assert from "node:assert/strict";
  * import { ProxyHeaderError } from "./errors.ts";
@@ -92,7 +157,7 @@ export class ProxyHeaderError extends CorralError {}
  * The current runtime cannot do what an option asks (for example
  * `reusePort` on Node.js 20).
  *
- * @example
+ * @example Naming what is missing
  * ```ts
  * import assert from "node:assert/strict";
  * import { UnsupportedError } from "./errors.ts";
@@ -106,7 +171,21 @@ export class UnsupportedError extends CorralError {
   /** The runtime that lacks it, such as `"deno"` or `"node 20"`. */
   readonly runtime: string;
 
-  /** Names the option, the runtime, and optionally what would make it work. */
+  /**
+   * Names the option, the runtime, and optionally what would make it work, all in the message.
+   *
+   * @param option The option (or feature) the runtime lacks.
+   * @param runtime The runtime, such as `"deno"` or `"node 20"`.
+   * @param detail What would make it work; left out of the message when empty.
+   *
+   * @example A message with a hint
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { UnsupportedError } from "./errors.ts";
+   * const err = new UnsupportedError("reusePort", "node 20", "upgrade Node.js");
+   * assert(err.message === "reusePort is not supported on node 20: upgrade Node.js");
+   * ```
+   */
   constructor(option: string, runtime: string, detail = "") {
     super("EUNSUPPORTED", `${option} is not supported on ${runtime}${detail ? `: ${detail}` : ""}`);
     this.option = option;
@@ -119,7 +198,7 @@ export class UnsupportedError extends CorralError {
  * `"EADDRINUSE"` or `"EACCES"`, or `"NO_CERT"` for a TLS listener without a
  * certificate.
  *
- * @example
+ * @example Branching on the system code
  * ```ts
  * import assert from "node:assert/strict";
  * import { ListenError } from "./errors.ts";
@@ -147,26 +226,12 @@ export function toConnectError(error: unknown, where: string): Error {
   return new ClosedError(`cannot connect to ${where}: ${reason}`, code, { cause: error });
 }
 
-/** Reads the system error code (`"EADDRINUSE"`, ...) a runtime attached to an error. */
+/**
+ * Reads the system error code (`"EADDRINUSE"`, ...) attached to an error.
+ * Adapters make sure their errors carry one (Deno's own error classes are
+ * given theirs in the Deno adapter).
+ */
 export function systemErrorCode(err: unknown): string | undefined {
-  if (err && typeof err === "object") {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-    const name = (err as { name?: unknown }).name;
-    // Deno raises classes named after the failure instead of setting `code`.
-    if (typeof name === "string") return DENO_ERROR_CODES[name];
-  }
-  return undefined;
+  const code = err !== null && typeof err === "object" ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "string" ? code : undefined;
 }
-
-const DENO_ERROR_CODES: Record<string, string> = {
-  AddrInUse: "EADDRINUSE",
-  PermissionDenied: "EACCES",
-  ConnectionRefused: "ECONNREFUSED",
-  ConnectionReset: "ECONNRESET",
-  ConnectionAborted: "ECONNABORTED",
-  BrokenPipe: "EPIPE",
-  AddrNotAvailable: "EADDRNOTAVAIL",
-  NotFound: "ENOENT",
-  TimedOut: "ETIMEDOUT",
-};

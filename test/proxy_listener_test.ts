@@ -381,12 +381,25 @@ suite("proxy header reader", () => {
     assert.equal(text(await socket.recv(0)), "payload");
   });
 
-  test("required: false gives back the bytes it looked at, in a wrapper socket", async () => {
+  test("required: false puts the bytes it looked at back into the same socket", async () => {
     const { read, socket } = await readFrom([bytes("PR"), bytes("IVMSG")], false);
     assert.equal(read.header, undefined);
-    assert.notEqual(read.socket, socket);
+    assert.equal(read.socket, socket, "the transport's handshake must see the socket it accepted");
     assert.equal(text(await read.socket.recv(3)), "PRI");
     assert.equal(text(await read.socket.recv(4)), "VMSG");
+  });
+
+  test("required: false over a socket that cannot take bytes back: they come first from a wrapper", async () => {
+    const channel = new ScriptedChannel();
+    const inner = new StreamSocket(channel);
+    // Only recv(): not a StreamSocket, so the reader cannot unshift into it.
+    const foreign = { recv: (length?: number, options?: { timeout?: number }) => inner.recv(length, options) };
+    const reading = readProxyHeader(foreign as unknown as Socket, { timeout: 5000, required: false });
+    channel.sink!.onData(bytes("GET /"));
+    const read = await reading;
+    assert.equal(read.header, undefined);
+    assert.notEqual(read.socket, foreign);
+    assert.equal(text(await read.socket.recv(5)), "GET /");
   });
 
   test("a reset while reading is a cut-off header", async () => {

@@ -11,9 +11,10 @@
  *
  * @module
  */
+import { PlaintextFirstListenSocket, plaintextFirstServer } from "./tls/_plaintext_first.ts";
 import { ListenError, toListenError } from "../src/errors.ts";
 import { booleanOption, rejectUnknownOptions, stringOption } from "../src/options.ts";
-import type { PendingTlsSocket, TlsServerConfig } from "../src/runtime/adapter.ts";
+import type { PendingTlsSocket } from "../src/runtime/adapter.ts";
 import { runtimeAdapter } from "../src/runtime/detect.ts";
 import type { ListenHints, ListenSocket, Socket, Transport } from "../src/transport.ts";
 import { tcpConnectConfig, tcpListenConfig } from "./tcp/options.ts";
@@ -65,6 +66,12 @@ const NO_CERT_MESSAGE = "give cert and key (PEM text or file paths), or sni (a m
  * Makes a TLS transport. Options are checked here; certificate files are
  * read, and a listener without any certificate fails, at `listen()`.
  *
+ * @param options The TCP options of `tcp()` plus `cert`, `key`, `ca`, `sni`, `alpnProtocols`,
+ * `requestCert`, `rejectUnauthorized` and `minVersion`. Clients can leave them out: `tls().connect({ ... })`.
+ * @returns A transport for `listen()`'s `transport` option, for `connect()` and for `upgrade()` (STARTTLS).
+ * @throws {TypeError} When an option is unknown or has the wrong type, or `cert` comes without `key`.
+ * @throws {RangeError} When a value is out of range, such as `minVersion: "TLSv1.1"`.
+ *
  * @example An echo listener over TLS, and a client that trusts its CA
  * ```ts ignore
  * import assert from "node:assert/strict";
@@ -102,8 +109,6 @@ class TlsTransportImpl implements TlsTransport {
   /** The options as given, private keys included; `options` shows them redacted. */
   #options: Readonly<TlsOptions>;
   #shown: Readonly<TlsOptions> | undefined;
-  /** The server settings of a listen() that accepts plain TCP first (for a PROXY header). */
-  #plaintextServer: TlsServerConfig | undefined;
 
   constructor(options: Readonly<TlsOptions>) {
     this.#options = options;
@@ -132,8 +137,7 @@ class TlsTransportImpl implements TlsTransport {
       if (hints?.plaintextFirst) {
         // A PROXY header precedes the ClientHello: accept plain TCP, and let
         // handshake() run TLS over the socket once the header is read.
-        this.#plaintextServer = tls;
-        return await adapter.listenTcp(config);
+        return new PlaintextFirstListenSocket(await adapter.listenTcp(config), tls);
       }
       return await adapter.listenTls({ ...config, tls });
     } catch (error) {
@@ -156,13 +160,14 @@ class TlsTransportImpl implements TlsTransport {
   /** Runs the handshake of a connection this transport's listen socket accepted. */
   async handshake(socket: Socket, timeout: number): Promise<Socket> {
     const pending = socket as Partial<PendingTlsSocket>;
+    const plaintextServer = plaintextFirstServer(socket);
     let work: Promise<Socket>;
     if (typeof pending.handshakeTls === "function") {
       work = pending.handshakeTls();
-    } else if (this.#plaintextServer !== undefined) {
+    } else if (plaintextServer !== undefined) {
       // Accepted as plain TCP (see listen()): the bytes after the PROXY header are the ClientHello.
       const adapter = await runtimeAdapter();
-      work = adapter.upgradeTls(socket, { isServer: true, server: this.#plaintextServer });
+      work = adapter.upgradeTls(socket, { isServer: true, server: plaintextServer });
     } else {
       throw new TypeError("tls handshake(): the socket was not accepted by a tls listener; use upgrade() instead");
     }

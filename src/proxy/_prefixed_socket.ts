@@ -8,7 +8,7 @@
  */
 import { ClosedError } from "../errors.ts";
 import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "../transport.ts";
-import { readableView } from "../socket/readable_view.ts";
+import { readableView } from "../socket/stream_views.ts";
 
 const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true });
 

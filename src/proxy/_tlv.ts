@@ -17,11 +17,11 @@ export const NOOP = 0x04;
 export const UNIQUE_ID = 0x05;
 export const SSL = 0x20;
 export const NETNS = 0x30;
-export const SSL_VERSION = 0x21;
-export const SSL_CN = 0x22;
-export const SSL_CIPHER = 0x23;
-export const SSL_SIG_ALG = 0x24;
-export const SSL_KEY_ALG = 0x25;
+const SSL_VERSION = 0x21;
+const SSL_CN = 0x22;
+const SSL_CIPHER = 0x23;
+const SSL_SIG_ALG = 0x24;
+const SSL_KEY_ALG = 0x25;
 
 /** The SSL sub-TLVs `ProxySslInfo` has a field for, by type code. */
 export const SSL_FIELDS = [

@@ -11,6 +11,7 @@
  * @module
  */
 import { ClosedError, ProxyHeaderError, TimeoutError } from "../errors.ts";
+import { StreamSocket } from "../socket/stream_socket.ts";
 import { PrefixedSocket } from "./_prefixed_socket.ts";
 import { parseProxyHeader, PROXY_MIN_LENGTH, type ProxyHeader } from "./proxy_header.ts";
 import type { Socket } from "../transport.ts";
@@ -111,7 +112,16 @@ function truncated(have: number, cause?: unknown): ProxyHeaderError {
   );
 }
 
-/** No header: the bytes looked at go back in front of the stream. */
+/**
+ * No header: the bytes looked at go back in front of the stream, into the
+ * socket itself when it can take them (every transport's socket can), so
+ * the protocol and the transport's handshake see the very socket accepted.
+ */
 function withoutHeader(socket: Socket, buffer: Uint8Array, have: number): ProxyHeaderRead {
-  return { header: undefined, socket: new PrefixedSocket(socket, buffer.subarray(0, have)) };
+  const looked = buffer.slice(0, have);
+  if (socket instanceof StreamSocket) {
+    socket.unshift(looked);
+    return { header: undefined, socket };
+  }
+  return { header: undefined, socket: new PrefixedSocket(socket, looked) };
 }

@@ -17,14 +17,15 @@
 import type { ByteChannel, ChannelSink } from "./byte_channel.ts";
 import { ClosedError, systemErrorCode, TimeoutError } from "../errors.ts";
 import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "../transport.ts";
-import { readableView } from "./readable_view.ts";
+import { readableView, writableView } from "./stream_views.ts";
+import { DONE, NEXT_CHUNK, SocketIterator } from "./_socket_iterator.ts";
+import { takeBytes } from "./_take_bytes.ts";
 import { capture, type Reject, rejecting, type Resolve, takeReject, takeResolve } from "./_pending_promise.ts";
 
 /** Bytes buffered for the reader before the channel is paused. */
 const READ_HIGH_WATER_MARK = 64 * 1024;
 
 const RESOLVED: Promise<void> = Promise.resolve();
-const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true });
 const encoder = new TextEncoder();
 
 // Bits of `StreamSocket.#flags`.
@@ -42,26 +43,6 @@ const CLOSING = 16;
 const CLOSED = 32;
 /** The pending read came from the async iterator: settle it with an iterator result. */
 const WAIT_ITERATE = 64;
-
-/** The iterator's way to the socket's private read: a method no user of `Socket` sees or names. */
-const NEXT_CHUNK = Symbol("StreamSocket.nextChunk");
-
-/** What `for await (const chunk of socket)` uses: one object holding the socket, no closures. */
-class SocketIterator implements AsyncIterator<Uint8Array> {
-  readonly #socket: StreamSocket;
-
-  constructor(socket: StreamSocket) {
-    this.#socket = socket;
-  }
-
-  next(): Promise<IteratorResult<Uint8Array>> {
-    return this.#socket[NEXT_CHUNK]();
-  }
-
-  return(): Promise<IteratorResult<Uint8Array>> {
-    return Promise.resolve(DONE);
-  }
-}
 
 /** Extra facts a transport knows about a socket it builds. */
 export interface StreamSocketInit {
@@ -237,6 +218,18 @@ export class StreamSocket implements Socket, ChannelSink {
     this.#channel.destroy();
   }
 
+  /**
+   * Puts `bytes` back in front of the bytes not yet read, for a reader that
+   * looked further than it takes (the optional PROXY header). Only while no
+   * `recv()` is pending. Not (yet) part of the `Socket` contract.
+   */
+  unshift(bytes: Uint8Array): void {
+    if (this.#waitResolve !== undefined) throw new TypeError("unshift(): a recv() on this socket is pending");
+    if (bytes.length === 0 || (this.#flags & READ_SHUT) !== 0) return;
+    (this.#chunks ??= []).unshift(bytes);
+    this.#buffered += bytes.length;
+  }
+
   setOptions(options: SocketOptions): Promise<void> {
     try {
       if (options.noDelay !== undefined) this.#channel.setNoDelay(Boolean(options.noDelay));
@@ -261,11 +254,7 @@ export class StreamSocket implements Socket, ChannelSink {
   }
 
   get writable(): WritableStream<Uint8Array> {
-    this.#writable ??= new WritableStream<Uint8Array>({
-      write: (chunk) => this.send(chunk),
-      close: () => this.shutdown("write"),
-      abort: () => this.destroy(),
-    });
+    this.#writable ??= writableView(this);
     return this.#writable;
   }
 
@@ -314,32 +303,7 @@ export class StreamSocket implements Socket, ChannelSink {
 
   /** Removes `length` bytes (0: the first chunk) from the buffer. */
   #take(length: number): Uint8Array {
-    const chunks = this.#chunks!;
-    const first = chunks[0]!;
-    let out: Uint8Array;
-    if (length === 0 || first.length === length) {
-      out = first;
-      chunks.shift();
-    } else if (first.length > length) {
-      out = first.subarray(0, length);
-      chunks[0] = first.subarray(length);
-    } else {
-      out = new Uint8Array(length);
-      let offset = 0;
-      while (offset < length) {
-        const chunk = chunks[0]!;
-        const need = length - offset;
-        if (chunk.length <= need) {
-          out.set(chunk, offset);
-          offset += chunk.length;
-          chunks.shift();
-        } else {
-          out.set(chunk.subarray(0, need), offset);
-          chunks[0] = chunk.subarray(need);
-          offset = length;
-        }
-      }
-    }
+    const out = takeBytes(this.#chunks!, length);
     this.#buffered -= out.length;
     if ((this.#flags & PAUSED) !== 0 && this.#buffered < this.#highWaterMark) {
       this.#flags &= ~PAUSED;

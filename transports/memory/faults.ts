@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { CorralError } from "../../src/errors.ts";
 import { describe, integerOption, rejectUnknownOptions } from "../../src/options.ts";
 import { realScheduler, type Scheduler } from "./scheduler.ts";
 import { FaultyWire, type WireReceiver } from "./_wire.ts";
@@ -108,16 +109,24 @@ export function planConnection(
 
 /**
  * The reset the `reset` fault injects. Sockets report it as a
- * `ClosedError` with code `ECONNRESET` whose `cause` is this error.
+ * `ClosedError` with code `ECONNRESET` whose `cause` is this error, which
+ * carries the seed that replays the run.
+ *
+ * @example Finding the seed of an injected reset
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InjectedResetError } from "../../testing.ts";
+ * const error = new InjectedResetError("reset after 10 bytes", 42);
+ * assert(error.code === "ECONNRESET" && error.seed === 42);
+ * ```
  */
-export class InjectedReset extends Error {
-  readonly code = "ECONNRESET";
+export class InjectedResetError extends CorralError {
   /** The seed of the run, to replay it. */
   readonly seed: number;
 
+  /** Code `"ECONNRESET"`; `seed` is the run's seed. */
   constructor(message: string, seed: number) {
-    super(message);
-    this.name = "InjectedReset";
+    super("ECONNRESET", message);
     this.seed = seed;
   }
 }
@@ -180,8 +189,8 @@ export class ConnectionFaults {
   }
 
   /** The error both ends see when the reset point is reached. */
-  resetError(): InjectedReset {
-    return new InjectedReset(
+  resetError(): InjectedResetError {
+    return new InjectedResetError(
       `connection reset by the memory transport's reset fault after ${this.#arrived} bytes` +
         ` (seed ${this.seed}; pass { seed: ${this.seed} } to replay)`,
       this.seed,

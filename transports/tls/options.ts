@@ -104,7 +104,7 @@ const SERVER_TLS_KEYS = [
 const CLIENT_TLS_KEYS = ["serverName", "ca", "cert", "key", "alpnProtocols", "rejectUnauthorized", "minVersion"];
 
 /** The listen option names, for `rejectUnknownOptions`. */
-export const LISTEN_KEYS: readonly string[] = [...TCP_LISTEN_KEYS, ...SERVER_TLS_KEYS];
+const LISTEN_KEYS: readonly string[] = [...TCP_LISTEN_KEYS, ...SERVER_TLS_KEYS];
 /** The connect option names. */
 export const CONNECT_KEYS: readonly string[] = [...TCP_CONNECT_KEYS, ...CLIENT_TLS_KEYS];
 /** The client-side upgrade option names. */

@@ -20,17 +20,32 @@ const ERRNO_CODES: Record<number, string> = {
   110: "ETIMEDOUT",
 };
 
+/** Deno's error classes (`Deno.errors.AddrInUse`, ...) by name, and the code each stands for. */
+const ERROR_CLASS_CODES: Record<string, string> = {
+  AddrInUse: "EADDRINUSE",
+  PermissionDenied: "EACCES",
+  ConnectionRefused: "ECONNREFUSED",
+  ConnectionReset: "ECONNRESET",
+  ConnectionAborted: "ECONNABORTED",
+  BrokenPipe: "EPIPE",
+  AddrNotAvailable: "EADDRNOTAVAIL",
+  NotFound: "ENOENT",
+  TimedOut: "ETIMEDOUT",
+};
+
 /**
  * Returns `error` itself when `systemErrorCode` already finds a code in it
- * (Deno 2 sets `code` on most errors), else an `Error` with the `code` read
- * from the message's `(os error N)` or from the message text, such as
- * `"Too many open files"`, and `error` as its `cause`.
+ * (Deno 2 sets `code` on most errors), else an `Error` with the `code` its
+ * Deno error class stands for, or read from the message's `(os error N)` or
+ * its text, such as `"Too many open files"`, and `error` as its `cause`.
  */
 export function withSystemCode(error: unknown): unknown {
   if (systemErrorCode(error) !== undefined) return error;
   const message = error instanceof Error ? error.message : String(error);
   const errno = /\(os error (\d+)\)/.exec(message);
-  let code = errno ? ERRNO_CODES[Number(errno[1])] : undefined;
+  const name = error instanceof Error ? error.name : undefined;
+  let code = name !== undefined ? ERROR_CLASS_CODES[name] : undefined;
+  code ??= errno ? ERRNO_CODES[Number(errno[1])] : undefined;
   if (code === undefined) {
     if (message.includes("Too many open files in system")) code = "ENFILE";
     else if (message.includes("Too many open files")) code = "EMFILE";

@@ -37,7 +37,9 @@ export function secureServerSide(
       if (problem !== undefined) throw new HandshakeError(`client certificate rejected: ${problem}`);
     }
     (socket as unknown as TlsSocketInternals)._releaseControl?.();
-    return wrap(socket, tlsInfo(socket, socket.servername || undefined));
+    // `servername` is documented but missing from Deno's own node:tls types (what `deno check` uses outside this repo).
+    const serverName = (socket as unknown as { servername?: string | false | null }).servername || undefined;
+    return wrap(socket, tlsInfo(socket, serverName));
   });
 }
 
@@ -123,7 +125,7 @@ function peerCertificatePem(socket: tls.TLSSocket): string | undefined {
 }
 
 /** DER bytes as a PEM `CERTIFICATE` block. */
-export function derToPem(der: Uint8Array): string {
+function derToPem(der: Uint8Array): string {
   let binary = "";
   for (const byte of der) binary += String.fromCharCode(byte);
   const base64 = btoa(binary).replace(/.{1,64}/g, "$&\n");

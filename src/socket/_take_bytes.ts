@@ -1,0 +1,39 @@
+/**
+ * Taking bytes off the front of a socket's read buffer.
+ *
+ * @module
+ */
+
+/**
+ * Removes `length` bytes (0: the whole first chunk) from the front of
+ * `chunks` and returns them. The buffer must hold that many. A read that
+ * fits in the first chunk is a view of it, never a copy; only a read that
+ * spans chunks copies, once.
+ */
+export function takeBytes(chunks: Uint8Array[], length: number): Uint8Array {
+  const first = chunks[0]!;
+  if (length === 0 || first.length === length) {
+    chunks.shift();
+    return first;
+  }
+  if (first.length > length) {
+    chunks[0] = first.subarray(length);
+    return first.subarray(0, length);
+  }
+  const out = new Uint8Array(length);
+  let offset = 0;
+  while (offset < length) {
+    const chunk = chunks[0]!;
+    const need = length - offset;
+    if (chunk.length <= need) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+      chunks.shift();
+    } else {
+      out.set(chunk.subarray(0, need), offset);
+      chunks[0] = chunk.subarray(need);
+      offset = length;
+    }
+  }
+  return out;
+}
