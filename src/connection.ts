@@ -9,18 +9,50 @@ import type { ProxyHeader } from "./proxy/proxy_header.ts";
 import type { Socket, Transport } from "./transport.ts";
 
 /**
- * One accepted connection, handed to the protocol function.
+ * One accepted connection, handed to the protocol function. Its life:
  *
- * @example A protocol that reads one greeting and answers
+ * 1. **Accept.** An acceptor takes a slot under `maxConnections` (at the limit it waits, and new
+ *    clients queue at the listen socket), then accepts.
+ * 2. **Start.** The supervisor calls `protocol(conn, protocolOptions)` at once, with the listener's
+ *    `protocolOptions` as they are then (not copied).
+ * 3. **Handshake.** The protocol calls {@linkcode Connection.handshake} first: it reads the PROXY header
+ *    (with the `proxyHeader` option), then runs the transport's handshake (TLS; nothing for `tcp`, `unix`
+ *    and `memory`), bounded by `handshakeTimeout` (the header by `proxyHeader.timeout`, by default the
+ *    same), and resolves with the socket to use. It rejects with a
+ *    `ProxyHeaderError` (no, bad, late or cut-off header) or a `HandshakeError` (TLS failed or timed out,
+ *    the `TimeoutError` as its `cause`), logged once as a warning; the connection counts as `failed`
+ *    even if the protocol catches it.
+ * 4. **Run.** The protocol reads and writes the socket, and watches `conn.signal`, which is aborted
+ *    (with a `ClosedError`) when the listener stops.
+ * 5. **End.** The protocol returns, throws or rejects. A throw or rejection is logged with the
+ *    listener's ref, the connection's id and its peer (a `ClosedError` during a stop only at debug
+ *    level) and counted as `failed`. Nothing else is affected: other connections and the acceptors
+ *    carry on.
+ * 6. **Release.** At once the supervisor frees the slot (unless `conn.removeFromCount()` freed it
+ *    earlier; that wakes an acceptor waiting for one) and closes the socket: bytes already sent still
+ *    drain, but a peer that has not taken them within 5 s or so is cut off. `conn.ended` resolves.
+ *
+ * `listener.stop()` closes the listen sockets, aborts every `conn.signal`, and gives the protocols
+ * `shutdownTimeout` ms (none with `"brutal"`) to end as above. Then it closes the rest at once: their
+ * sockets are destroyed and their `ended` resolves, even if the protocol is still running, and sockets
+ * still draining are dropped.
+ *
+ * @example A protocol that answers one greeting, and the counters after it
  * ```ts
  * import assert from "node:assert/strict";
- * import type { Connection } from "./connection.ts";
- * async function greet(conn: Connection): Promise<void> {
+ * import { listen, memory, type Protocol } from "../mod.ts";
+ * const greet: Protocol = async (conn) => {
  *   const socket = await conn.handshake();
  *   const name = await socket.recv(0, { timeout: 5000 });
- *   if (name !== null) await socket.send(`hello ${new TextDecoder().decode(name)}`);
- * }
- * assert(typeof greet === "function");
+ *   if (name !== null && !conn.signal.aborted) await socket.send(`hello ${new TextDecoder().decode(name)}`);
+ * };
+ * await using listener = await listen({ transport: memory({ name: "doc-greet" }), protocol: greet });
+ * const client = await memory().connect({ name: "doc-greet" });
+ * await client.send("ada");
+ * assert(new TextDecoder().decode((await client.recv(9))!) === "hello ada");
+ * await listener.waitForConnections("==", 0);
+ * assert(listener.info().terminated === 1 && listener.info().failed === 0);
+ * await client.close();
  * ```
  */
 export interface Connection<P = unknown> {
@@ -64,9 +96,32 @@ export interface Connection<P = unknown> {
    */
   readonly ended: Promise<void>;
   /**
-   * Finishes the connection's setup (TLS handshake, ...) within the
+   * Finishes the connection's setup (a PROXY header, a TLS handshake) within the
    * listener's `handshakeTimeout` and returns the socket to use. Call it
    * once first; later calls return the same socket.
+   *
+   * @returns The socket to read and write: the accepted one, or the TLS socket made over it.
+   * @throws {HandshakeError} When the TLS handshake fails or times out (then the `TimeoutError` is its `cause`).
+   * @throws {ProxyHeaderError} When the PROXY header is missing, malformed, cut off or late (`"EPROXY_TIMEOUT"`).
+   *
+   * @example A client that sends no PROXY header
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { listen, memory, ProxyHeaderError } from "../mod.ts";
+   * let failed!: (error: unknown) => void;
+   * const failure = new Promise((resolve) => (failed = resolve));
+   * await using _listener = await listen({
+   *   transport: memory({ name: "doc-no-header" }),
+   *   proxyHeader: true,
+   *   logger: { debug() {}, info() {}, warn() {}, error() {} },
+   *   protocol: async (conn) => void (await conn.handshake().catch(failed)),
+   * });
+   * const client = await memory().connect({ name: "doc-no-header" });
+   * await client.send("GET / HTTP/1.1\r\n\r\n");
+   * const error = await failure;
+   * assert(error instanceof ProxyHeaderError && error.code === "EPROXY_SIGNATURE");
+   * client.destroy();
+   * ```
    */
   handshake(): Promise<Socket>;
   /**
@@ -107,7 +162,29 @@ export interface Connection<P = unknown> {
   readonly proxyHeader: ProxyHeader | undefined;
   /**
    * Stops counting this connection against `maxConnections` (for
-   * long-lived upgraded connections). Idempotent.
+   * long-lived upgraded connections): its slot frees now, not when it ends.
+   * It still counts in `listener.connections("all")`, and a stop still ends
+   * it. Idempotent.
+   *
+   * @example A long-lived connection that leaves its slot
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { listen, memory } from "../mod.ts";
+   * let removed!: () => void;
+   * const done = new Promise<void>((resolve) => (removed = resolve));
+   * await using listener = await listen({
+   *   transport: memory({ name: "doc-uncount" }),
+   *   protocol: async (conn) => {
+   *     conn.removeFromCount();
+   *     removed();
+   *     await (await conn.handshake()).recv(); // until the client closes
+   *   },
+   * });
+   * const client = await memory().connect({ name: "doc-uncount" });
+   * await done;
+   * assert(listener.connections() === 0 && listener.connections("all") === 1);
+   * await client.close();
+   * ```
    */
   removeFromCount(): void;
 }

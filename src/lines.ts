@@ -38,7 +38,18 @@ export class LineTooLongError extends CorralError {
   /** The limit that was passed. */
   readonly maxLength: number;
 
-  /** Names the limit that was passed. */
+  /**
+   * Names the limit that was passed.
+   *
+   * @param maxLength The limit, in bytes.
+   *
+   * @example The message names the limit
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineTooLongError } from "./lines.ts";
+   * assert(new LineTooLongError(80).message === "line longer than 80 bytes");
+   * ```
+   */
   constructor(maxLength: number) {
     super("ELINETOOLONG", `line longer than ${maxLength} bytes`);
     this.maxLength = maxLength;
@@ -54,6 +65,15 @@ export class LineTooLongError extends CorralError {
  * with `TimeoutError` when a read waits longer than `timeout`, and with the
  * socket's `ClosedError` on a reset. The reader owns the socket's reads
  * while it runs; leaving the loop early drops bytes read past the last line.
+ *
+ * @param socket Where to read from: a `Socket`, or anything with its `recv`.
+ * @param options `maxLength` (default 4096) and `timeout` (default none).
+ * @returns An async generator of the lines, done at end of stream.
+ * @throws {TypeError} When `socket` has no `recv`, or an option is unknown or not a number (thrown at once).
+ * @throws {RangeError} When `maxLength` or `timeout` is out of range (thrown at once).
+ * @throws {LineTooLongError} From the iteration, when a line passes `maxLength`.
+ * @throws {TimeoutError} From the iteration, when a read waits longer than `timeout` ms.
+ * @throws {ClosedError} From the iteration, when the socket is reset.
  *
  * @example Reading a line-based request
  * ```ts

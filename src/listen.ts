@@ -17,7 +17,15 @@ let nextRef = 1;
 /**
  * Starts a listener (Ranch's `ranch:start_listener`): opens its listen
  * socket(s), starts `numAcceptors` accept loops, and runs `protocol` once
- * per connection.
+ * per connection (see {@linkcode Connection} for a connection's life).
+ *
+ * @param options The transport, the protocol and the pool's settings; every one is checked before anything opens.
+ * @returns The running listener, registered under its `ref` until it stops.
+ * @throws {TypeError} When an option has the wrong type or is unknown, naming it (the promise rejects).
+ * @throws {RangeError} When a number is out of range, such as `numAcceptors: 0`, naming the range.
+ * @throws {ListenError} When the listen socket cannot open: `code` `"EADDRINUSE"`, `"EACCES"`, ...;
+ * `"EREFINUSE"` when a running listener has the same `ref`; `"NO_CERT"` for `tls` without a certificate.
+ * @throws {UnsupportedError} When the runtime cannot do what a transport option asks (such as `reusePort`).
  *
  * @example An echo server
  * ```ts
@@ -33,6 +41,16 @@ let nextRef = 1;
  * });
  * assert(listener.status === "running" && listener.port! > 0);
  * await listener.stop();
+ * ```
+ *
+ * @example A taken ref is refused like a taken port
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listen, ListenError, memory } from "../mod.ts";
+ * const first = await listen({ ref: "doc-taken", transport: memory(), protocol: () => {} });
+ * const error = await listen({ ref: "doc-taken", transport: memory(), protocol: () => {} }).catch((e) => e);
+ * assert(error instanceof ListenError && error.code === "EREFINUSE");
+ * await first.stop();
  * ```
  */
 export async function listen<P = unknown>(options: ListenOptions<P>): Promise<Listener<P>> {

@@ -12,8 +12,30 @@ import type { Transport } from "./transport.ts";
 import type { ProxyHeaderReading } from "./proxy/reader.ts";
 
 /**
- * User code run once per connection. When it returns, throws or rejects,
- * the connection ends and its socket is closed.
+ * User code run once per connection, with the connection and the listener's
+ * `protocolOptions`. It calls `conn.handshake()` first; when it returns,
+ * throws or rejects, the connection ends and its socket is closed. A throw
+ * is logged and counted, and affects no other connection. The whole life of
+ * a connection, from accept to `listener.stop()`, is told at
+ * {@linkcode Connection}.
+ *
+ * @example A protocol with options
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listen, memory, type Protocol } from "../mod.ts";
+ * const greet: Protocol<{ greeting: string }> = async (conn, options) => {
+ *   const socket = await conn.handshake();
+ *   await socket.send(options.greeting);
+ * };
+ * await using _listener = await listen({
+ *   transport: memory({ name: "doc-protocol" }),
+ *   protocol: greet,
+ *   protocolOptions: { greeting: "hi" },
+ * });
+ * const client = await memory().connect({ name: "doc-protocol" });
+ * assert(new TextDecoder().decode((await client.recv(2))!) === "hi");
+ * await client.close();
+ * ```
  */
 export type Protocol<P = unknown> = (conn: Connection<P>, options: P) => void | Promise<void>;
 

@@ -23,7 +23,10 @@ export function forgetListener(ref: string, listener: Listener<unknown>): void {
 /**
  * The listener registered under `ref`, or `undefined`.
  *
- * @example
+ * @param ref The `ref` the listener was started with (or was given).
+ * @returns The listener, from `listen()` until its `stop()` completes; otherwise `undefined`.
+ *
+ * @example Finding a listener by its ref
  * ```ts
  * import assert from "node:assert/strict";
  * import { getListener, listen, memory } from "../mod.ts";
@@ -40,11 +43,16 @@ export function getListener(ref: string): Listener<unknown> | undefined {
 /**
  * Every listener that has not stopped, in start order.
  *
- * @example
+ * @returns A new array each call.
+ *
+ * @example Listing the running listeners
  * ```ts
  * import assert from "node:assert/strict";
- * import { listeners } from "../mod.ts";
- * assert(Array.isArray(listeners()));
+ * import { listen, listeners, memory } from "../mod.ts";
+ * const listener = await listen({ transport: memory(), protocol: () => {} });
+ * assert(listeners().includes(listener));
+ * await listener.stop();
+ * assert(!listeners().includes(listener));
  * ```
  */
 export function listeners(): Listener<unknown>[] {
@@ -54,7 +62,9 @@ export function listeners(): Listener<unknown>[] {
 /**
  * Snapshots of every listener that has not stopped (Ranch's `ranch:info/0`).
  *
- * @example
+ * @returns One `listener.info()` per running or suspended listener, in start order.
+ *
+ * @example Finding a listener's snapshot
  * ```ts
  * import assert from "node:assert/strict";
  * import { info, listen, memory } from "../mod.ts";
@@ -68,14 +78,18 @@ export function info(): ListenerInfo[] {
 }
 
 /**
- * Stops the listener registered under `ref` (Ranch's `ranch:stop_listener/1`).
- * Resolves `false`, doing nothing, when no such listener runs.
+ * Stops the listener registered under `ref` (Ranch's `ranch:stop_listener/1`), as `listener.stop()` does.
  *
- * @example
+ * @param ref The listener's `ref`.
+ * @returns `true` once the listener has stopped; `false`, doing nothing, when no listener has that ref.
+ *
+ * @example Stopping a listener by ref
  * ```ts
  * import assert from "node:assert/strict";
- * import { stopListener } from "../mod.ts";
- * assert((await stopListener("no-such-listener")) === false);
+ * import { listen, memory, stopListener } from "../mod.ts";
+ * const listener = await listen({ ref: "doc-stop-by-ref", transport: memory(), protocol: () => {} });
+ * assert((await stopListener("doc-stop-by-ref")) === true && listener.status === "stopped");
+ * assert((await stopListener("doc-stop-by-ref")) === false);
  * ```
  */
 export function stopListener(ref: string): Promise<boolean> {

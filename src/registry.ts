@@ -76,7 +76,21 @@ export class Registry<V = undefined, K = string> {
   /** Connections whose end is already being waited for. */
   #watched = new WeakSet<Connection>();
 
-  /** Makes an empty registry with unique or duplicate keys. */
+  /**
+   * Makes an empty registry with unique or duplicate keys.
+   *
+   * @param options `keys`: `"unique"` or `"duplicate"`; required.
+   * @throws {TypeError} When `options` is not an object, has an unknown key, or `keys` is missing or wrong.
+   *
+   * @example One name per connection
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Registry } from "./registry.ts";
+   * const names = new Registry<string>({ keys: "unique" });
+   * assert(names.unique && names.count("ada") === 0);
+   * assert.throws(() => new Registry({ keys: "many" as "unique" }), TypeError);
+   * ```
+   */
   constructor(options: RegistryOptions) {
     if (options === null || typeof options !== "object") {
       throw new TypeError(`new Registry(options): options must be { keys: "unique" | "duplicate" }`);
@@ -93,7 +107,7 @@ export class Registry<V = undefined, K = string> {
   /**
    * Whether keys are unique (`keys: "unique"`) rather than duplicate.
    *
-   * @example
+   * @example Reading the key mode
    * ```ts
    * import assert from "node:assert/strict";
    * import { Registry } from "./registry.ts";
@@ -109,6 +123,12 @@ export class Registry<V = undefined, K = string> {
    * entry was made; `false` when `conn` already has an entry under `key`
    * (it is left as it was) or, with unique keys, another connection holds
    * `key`.
+   *
+   * @param key The key, such as a room or user name (compared as `Map` keys are).
+   * @param conn The connection; its entries go when its `ended` promise resolves.
+   * @param value What `lookup` returns with the entry; may be left out when `V` allows `undefined`.
+   * @returns Whether a new entry was made.
+   * @throws {TypeError} When `conn` is not a `Connection` (an object with an `ended` promise).
    *
    * @example A unique name is taken once
    * ```ts
@@ -151,6 +171,10 @@ export class Registry<V = undefined, K = string> {
   /**
    * Removes `conn`'s entry under `key`. Returns whether there was one.
    *
+   * @param key The key it registered under.
+   * @param conn The registered connection.
+   * @returns `true` when an entry was removed; `false` when there was none.
+   *
    * @example Leaving a room
    * ```ts
    * import assert from "node:assert/strict";
@@ -177,6 +201,9 @@ export class Registry<V = undefined, K = string> {
   /**
    * The entries under `key`, in registration order: a frozen snapshot that
    * later changes do not touch (empty when there are none).
+   *
+   * @param key The key to look up.
+   * @returns The entries, frozen; the same array until the key's entries change.
    *
    * @example Looking up who is in a room
    * ```ts
@@ -208,6 +235,9 @@ export class Registry<V = undefined, K = string> {
    * or not at all when there are none, as Elixir's `Registry.dispatch/3`
    * does. `fn` may register and unregister; it sees the list as it was.
    *
+   * @param key The key whose entries `fn` gets.
+   * @param fn Called at once with the entries, if any; what it throws, `dispatch` throws.
+   *
    * @example Fanning a message out to a room
    * ```ts
    * import assert from "node:assert/strict";
@@ -233,7 +263,10 @@ export class Registry<V = undefined, K = string> {
   /**
    * The keys `conn` is registered under, in registration order.
    *
-   * @example
+   * @param conn A connection.
+   * @returns A new array of its keys (empty when it has none).
+   *
+   * @example The rooms a connection is in
    * ```ts
    * import assert from "node:assert/strict";
    * import type { Connection } from "./connection.ts";
@@ -253,7 +286,10 @@ export class Registry<V = undefined, K = string> {
   /**
    * How many entries `key` holds (0 or 1 with unique keys).
    *
-   * @example
+   * @param key The key to count.
+   * @returns The number of connections registered under `key`.
+   *
+   * @example Counting an empty key
    * ```ts
    * import assert from "node:assert/strict";
    * import { Registry } from "./registry.ts";

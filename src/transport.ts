@@ -77,15 +77,47 @@ export interface Socket extends AsyncIterable<Uint8Array> {
    * bytes. Resolves `null` at end of stream. Rejects with `TimeoutError`
    * after `options.timeout` ms, with `ClosedError` when the stream ends
    * inside a requested length or the socket is reset.
+   *
+   * @param length 0 (the default) for whatever is available, or the exact number of bytes to wait for.
+   * @param options `timeout`: ms to wait at most; default no limit.
+   * @returns The bytes, or `null` at end of stream.
+   * @throws {TimeoutError} When `options.timeout` ms pass first.
+   * @throws {ClosedError} When the stream ends inside the requested length, or the socket is reset or closed.
+   * @throws {TypeError} When another `recv()` on the socket is still pending.
+   * @throws {RangeError} When `length` or `options.timeout` is negative or not a number.
+   *
+   * @example Reading a length-prefixed message
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { listen, memory } from "../mod.ts";
+   * await using _listener = await listen({
+   *   transport: memory({ name: "doc-recv" }),
+   *   protocol: async (conn) => void (await (await conn.handshake()).send(new Uint8Array([3, 97, 98, 99]))),
+   * });
+   * const client = await memory().connect({ name: "doc-recv" });
+   * const [size] = (await client.recv(1))!;
+   * assert(new TextDecoder().decode((await client.recv(size!))!) === "abc");
+   * assert((await client.recv()) === null); // the server's protocol returned: its socket closed
+   * await client.close();
+   * ```
    */
   recv(length?: number, options?: RecvOptions): Promise<Uint8Array | null>;
   /**
    * Sends bytes (a string is sent as UTF-8); resolves once they are queued
    * under the high-water mark. The bytes are not copied: do not change a
    * buffer after passing it to `send`.
+   *
+   * @param data Bytes, or a string to send as UTF-8.
+   * @throws {ClosedError} When this side can no longer send (after `shutdown("write")` or `close()`), or the
+   * connection failed or was reset (`code` `"ECONNRESET"`, `"EPIPE"`, ...).
    */
   send(data: Uint8Array | string): Promise<void>;
-  /** Closes one or both directions; `"write"` sends end-of-stream and keeps reading. */
+  /**
+   * Closes one or both directions; `"write"` sends end-of-stream and keeps reading.
+   *
+   * @param how `"read"`, `"write"` or `"read_write"`.
+   * @throws {TypeError} When `how` is none of them.
+   */
   shutdown(how: ShutdownHow): Promise<void>;
   /** Flushes what was sent, then closes both directions. */
   close(): Promise<void>;
@@ -93,11 +125,23 @@ export interface Socket extends AsyncIterable<Uint8Array> {
   destroy(): void;
   /** Resolves once the socket is closed, however that happened. */
   readonly closed: Promise<void>;
-  /** Changes socket options (TCP options are ignored on Unix and memory sockets). */
+  /**
+   * Changes socket options (TCP options are ignored on Unix and memory sockets).
+   *
+   * @param options `noDelay` and `keepAlive`; those left out stay as they are.
+   */
   setOptions(options: SocketOptions): Promise<void>;
-  /** The remote endpoint. */
+  /**
+   * The remote endpoint.
+   *
+   * @returns An `InetAddress`, a `UnixAddress` or a `MemoryAddress`, by transport.
+   */
   peername(): Address;
-  /** The local endpoint. */
+  /**
+   * The local endpoint.
+   *
+   * @returns An `InetAddress`, a `UnixAddress` or a `MemoryAddress`, by transport.
+   */
   sockname(): Address;
   /** Whether the bytes travel encrypted. */
   readonly secure: boolean;
@@ -111,7 +155,12 @@ export interface Socket extends AsyncIterable<Uint8Array> {
 
 /** An open listen socket: the acceptors pull connections from it. */
 export interface ListenSocket {
-  /** Resolves with the next connection; rejects with `ClosedError` once closed. */
+  /**
+   * Waits for the next connection.
+   *
+   * @returns The accepted socket.
+   * @throws {ClosedError} Once the listen socket is closed.
+   */
   accept(): Promise<Socket>;
   /**
    * Stops listening; pending `accept()` calls reject with `ClosedError`.
@@ -144,15 +193,43 @@ export interface Transport<Options extends object = object, ConnectOptions exten
   readonly secure: boolean;
   /** The options this transport listens with. */
   readonly options: Readonly<Options>;
-  /** A transport of the same kind with `options` merged over these; validates them. */
+  /**
+   * A transport of the same kind with `options` merged over these; validates them.
+   *
+   * @param options The options to change.
+   * @returns A new transport; this one is unchanged.
+   * @throws {TypeError} When an option is unknown or has the wrong type.
+   * @throws {RangeError} When an option is out of range.
+   */
   withOptions(options: Partial<Options>): Transport<Options, ConnectOptions>;
-  /** Opens a listen socket. */
+  /**
+   * Opens a listen socket. `listen()` calls it; a transport's own tests may too.
+   *
+   * @param hints How the listener will use the accepted sockets.
+   * @returns The open listen socket.
+   * @throws {ListenError} When it cannot listen: `code` `"EADDRINUSE"`, `"EACCES"`, `"NO_CERT"`, ...
+   * @throws {UnsupportedError} When the runtime cannot do what an option asks.
+   */
   listen(hints?: ListenHints): Promise<ListenSocket>;
-  /** Opens a client connection. */
+  /**
+   * Opens a client connection, as `tcp().connect({ port })`.
+   *
+   * @param options Where to connect, and how (each transport has its own).
+   * @returns The connected socket (for `tls`, after the handshake).
+   * @throws {ClosedError} When nobody listens there: `code` `"ECONNREFUSED"` or the system's code.
+   * @throws {HandshakeError} When a `tls` handshake fails.
+   * @throws {TypeError} When an option is unknown, missing or has the wrong type.
+   */
   connect(options: ConnectOptions): Promise<Socket>;
   /**
    * Finishes a server connection's setup (for TLS, the handshake) within
    * `timeout` ms and returns the socket to use; the identity for plain transports.
+   *
+   * @param socket A socket this transport's listen socket accepted.
+   * @param timeout Ms the handshake may take; `Infinity` for no limit.
+   * @returns The socket to use from then on.
+   * @throws {HandshakeError} When the handshake fails.
+   * @throws {TimeoutError} When `timeout` ms pass first (the socket is destroyed).
    */
   handshake(socket: Socket, timeout: number): Promise<Socket>;
 }

@@ -39,7 +39,14 @@ export interface TestProtocolContext<P = unknown> {
   readonly listener: Listener<P>;
   /** The seed the faults were drawn from (pass it back as `seed` to replay). */
   readonly seed: number;
-  /** Opens another client connection, closed at the end like the first; its options override the listener's. */
+  /**
+   * Opens another client connection, closed at the end like the first; its options override the listener's.
+   *
+   * @param options Fault options and `window` for this connection only.
+   * @returns The connected client socket.
+   * @throws {TypeError} When an option is unknown or has the wrong type.
+   * @throws {RangeError} When an option is out of range.
+   */
   connect(options?: Omit<MemoryConnectOptions, "name">): Promise<Socket>;
 }
 
@@ -47,6 +54,17 @@ export interface TestProtocolContext<P = unknown> {
  * `testProtocol` found a problem besides (or as well as) a failing test
  * body: the protocol threw, leaked a connection or left timers behind.
  * Code `"ETESTPROTOCOL"`.
+ *
+ * @example A protocol that throws fails the test
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { testProtocol, TestProtocolError } from "./test_protocol.ts";
+ * const error = await testProtocol(async (conn) => {
+ *   await (await conn.handshake()).recv();
+ *   throw new Error("boom");
+ * }, {}, async (client) => void (await client.send("x"))).catch((e) => e);
+ * assert(error instanceof TestProtocolError && error.problems[0]!.includes("boom"));
+ * ```
  */
 export class TestProtocolError extends CorralError {
   /** The fault seed of the run, when faults were set; pass it back as `seed` to replay. */
@@ -54,7 +72,21 @@ export class TestProtocolError extends CorralError {
   /** One line per problem, as in the message. */
   readonly problems: readonly string[];
 
-  /** Lists `problems` in the message, with the seed to replay. */
+  /**
+   * Lists `problems` in the message, with the seed to replay.
+   *
+   * @param problems One line per problem.
+   * @param seed The run's fault seed, or `undefined` when no fault was set.
+   * @param options `cause`: the body's error, or the protocol's first one.
+   *
+   * @example The message lists each problem
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TestProtocolError } from "./test_protocol.ts";
+   * const error = new TestProtocolError(["1 connection leaked"], 7);
+   * assert(error.code === "ETESTPROTOCOL" && error.seed === 7 && error.message.includes("- 1 connection leaked"));
+   * ```
+   */
   constructor(problems: string[], seed: number | undefined, options?: { cause?: unknown }) {
     const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
     super(
@@ -90,6 +122,16 @@ const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
  * runs, so run one `testProtocol` at a time per process (the default of
  * every common runner within a file); timers that other code makes
  * meanwhile are counted too.
+ *
+ * @param protocol The protocol under test, run once per connection as `listen()` runs it.
+ * @param options The memory transport's fault options (`seed`, `fragment`, ...), `window`, `protocolOptions`,
+ * `settleTimeout` and `logger`; `{}` for a clean network.
+ * @param body The test: gets a connected client socket and a {@linkcode TestProtocolContext}.
+ * @returns A promise that resolves when the body passed and nothing was left behind.
+ * @throws {TestProtocolError} When the protocol threw, a connection leaked or timers were left behind.
+ * @throws {Error} Whatever the body threw, when that was the only problem (with the fault seed in its message).
+ * @throws {TypeError} When `protocol` or `body` is not a function, or an option is unknown or has the wrong type.
+ * @throws {RangeError} When an option is out of range.
  *
  * @example An echo protocol under 1 to 3 byte fragments
  * ```ts

@@ -69,6 +69,12 @@ const DEFAULT_WINDOW = 64 * 1024;
 /**
  * Makes an in-memory transport.
  *
+ * @param options `name` to listen under (a free one when left out), `window`, and the fault options
+ * (`seed`, `fragment`, `coalesce`, `latency`, `reset`, `halfClose`, `scheduler`).
+ * @returns A transport for `listen()`'s `transport` option, and for `connect()`.
+ * @throws {TypeError} When an option is unknown or has the wrong type.
+ * @throws {RangeError} When a number is out of range, such as `window: 0`.
+ *
  * @example A protocol tested without a port
  * ```ts
  * import assert from "node:assert/strict";

@@ -25,6 +25,12 @@ export type TcpTransport = Transport<TcpOptions, TcpConnectOptions>;
  * Makes a TCP transport. Options are checked here, so a wrong one fails
  * before anything listens.
  *
+ * @param options Where and how to listen: `host`, `port`, `backlog`, `noDelay`, `keepAlive`, `reusePort`.
+ * Clients can leave them out: `tcp().connect({ port })`.
+ * @returns A transport for `listen()`'s `transport` option, and for `connect()`.
+ * @throws {TypeError} When an option is unknown or has the wrong type.
+ * @throws {RangeError} When a number is out of range, such as a `port` above 65535.
+ *
  * @example An echo listener on a free port, and a client
  * ```ts
  * import assert from "node:assert/strict";

@@ -44,7 +44,14 @@ export type { TlsMinVersion } from "../src/runtime/adapter.ts";
 
 /** The TLS transport value that {@linkcode tls} returns: a transport that can also upgrade (STARTTLS). */
 export interface TlsTransport extends Transport<TlsOptions, TlsConnectOptions> {
-  /** A TLS transport with `options` merged over these; validates them. */
+  /**
+   * A TLS transport with `options` merged over these; validates them.
+   *
+   * @param options The options to change, such as a renewed `cert` and `key`.
+   * @returns A new transport; this one is unchanged.
+   * @throws {TypeError} When an option is unknown or has the wrong type.
+   * @throws {RangeError} When an option is out of range.
+   */
   withOptions(options: Partial<TlsOptions>): TlsTransport;
   /**
    * STARTTLS: runs a TLS handshake over an established socket (any
@@ -55,6 +62,14 @@ export interface TlsTransport extends Transport<TlsOptions, TlsConnectOptions> {
    * A protocol that upgrades closes the secure socket itself before it
    * returns: the supervisor closes the socket `conn.handshake()` gave, the
    * plain one underneath, which would cut off TLS records still on their way.
+   *
+   * @param socket The established plain socket; do not read or write it once this is called.
+   * @param options `{ isServer: true }` for the server side, else `connect()`'s TLS options; `timeout` for both.
+   * @returns The secure socket.
+   * @throws {HandshakeError} When the TLS handshake fails.
+   * @throws {TimeoutError} When `options.timeout` ms (default 5000) pass first; the socket is destroyed.
+   * @throws {TypeError} When an option is unknown or has the wrong type, or a server side has no certificate.
+   * @throws {RangeError} When `options.timeout` is negative or not a number.
    */
   upgrade(socket: Socket, options: TlsUpgradeOptions): Promise<Socket>;
 }

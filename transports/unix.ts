@@ -29,6 +29,11 @@ export type UnixTransport = Transport<UnixOptions, UnixConnectOptions>;
  * Makes a Unix domain socket transport. `unix()` without a path is only
  * good for `connect()`.
  *
+ * @param options `path` of the socket file to listen on (required when options are given) and `backlog`.
+ * @returns A transport for `listen()`'s `transport` option, and for `connect()`.
+ * @throws {TypeError} When `path` is missing or empty, or an option is unknown or has the wrong type.
+ * @throws {RangeError} When `backlog` is out of range.
+ *
  * @example Echo over a socket file
  * ```ts
  * import assert from "node:assert/strict";

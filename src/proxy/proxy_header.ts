@@ -42,6 +42,12 @@ export const PROXY_MIN_LENGTH = 15;
  * {@linkcode ProxyHeaderErrorCode}) as soon as the bytes cannot be a header.
  * Never looks past the header's declared end.
  *
+ * @param bytes The start of a stream: a whole header and what follows it, or only part of a header.
+ * @returns `{ header, length, rest }` for a complete header (`rest` is a view of `bytes`, not a copy);
+ * `{ header: undefined, needMore }` when at least `needMore` more bytes are needed.
+ * @throws {ProxyHeaderError} When the bytes cannot start a valid header; `code` names the problem.
+ * @throws {TypeError} When `bytes` is not a `Uint8Array`.
+ *
  * @example The example line of the spec, followed by the request it carries
  * ```ts
  * import assert from "node:assert/strict";
@@ -84,6 +90,12 @@ export function parseProxyHeader(bytes: Uint8Array): ProxyHeaderParseResult {
  * binary (every family, protocol and TLV). Throws `TypeError`/`RangeError`
  * naming the field when `header` cannot be written in that version (a v1
  * header has no LOCAL command, no UNIX family and no TLVs).
+ *
+ * @param header The addresses, ports, command and TLVs to write; `header.version` picks the version.
+ * @param options `version` (overrides `header.version`; default 2), `checksum: "crc32c"` and `padding`, both v2.
+ * @returns The header's bytes, ready to send before the connection's own bytes.
+ * @throws {TypeError} When a field or option has the wrong type, or does not exist in that version.
+ * @throws {RangeError} When a number is out of range, such as a port above 65535 or `padding` below 3.
  *
  * @example A v2 header with a checksum, read back
  * ```ts

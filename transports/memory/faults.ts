@@ -124,7 +124,20 @@ export class InjectedResetError extends CorralError {
   /** The seed of the run, to replay it. */
   readonly seed: number;
 
-  /** Code `"ECONNRESET"`; `seed` is the run's seed. */
+  /**
+   * Code `"ECONNRESET"`; `seed` is the run's seed.
+   *
+   * @param message Where the reset fell, such as after how many bytes.
+   * @param seed The fault seed of the run.
+   *
+   * @example Replaying from the seed
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { InjectedResetError } from "../../testing.ts";
+   * const error = new InjectedResetError("reset after 3 bytes", 7);
+   * assert(error.message === "reset after 3 bytes" && error.seed === 7);
+   * ```
+   */
   constructor(message: string, seed: number) {
     super("ECONNRESET", message);
     this.seed = seed;

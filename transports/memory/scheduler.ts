@@ -12,9 +12,19 @@
  * clock; {@linkcode VirtualClock} is one.
  */
 export interface Scheduler {
-  /** The current time in milliseconds. */
+  /**
+   * The current time.
+   *
+   * @returns Milliseconds, on this scheduler's own clock.
+   */
   now(): number;
-  /** Runs `task` once, `delay` ms from now; returns a function that cancels it. */
+  /**
+   * Runs `task` once, `delay` ms from now.
+   *
+   * @param delay Milliseconds from now, 0 or more.
+   * @param task What to run.
+   * @returns A function that cancels the task if it has not run.
+   */
   schedule(delay: number, task: () => void): () => void;
 }
 
@@ -82,6 +92,20 @@ export class VirtualClock implements Scheduler {
   #auto: boolean;
   #stepQueued = false;
 
+  /**
+   * Makes a clock at time 0 with no tasks.
+   *
+   * @param options `auto: false` to move time only with {@linkcode VirtualClock.advance}.
+   * @throws {TypeError} When `options.auto` is given and is not a boolean.
+   *
+   * @example A clock that moves only when told to
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { VirtualClock } from "./scheduler.ts";
+   * const clock = new VirtualClock({ auto: false });
+   * assert(clock.now() === 0 && clock.pending === 0);
+   * ```
+   */
   constructor(options: VirtualClockOptions = {}) {
     if (options.auto !== undefined && typeof options.auto !== "boolean") {
       throw new TypeError(`VirtualClock option auto must be true or false, got ${typeof options.auto}`);
@@ -89,7 +113,20 @@ export class VirtualClock implements Scheduler {
     this.#auto = options.auto ?? true;
   }
 
-  /** The virtual time in milliseconds. */
+  /**
+   * The virtual time.
+   *
+   * @returns Milliseconds since the clock was made, in virtual time.
+   *
+   * @example Time moves by what advance() is given
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { VirtualClock } from "./scheduler.ts";
+   * const clock = new VirtualClock({ auto: false });
+   * await clock.advance(1500);
+   * assert(clock.now() === 1500);
+   * ```
+   */
   now(): number {
     return this.#now;
   }
@@ -99,6 +136,28 @@ export class VirtualClock implements Scheduler {
     return this.#tasks.length;
   }
 
+  /**
+   * Runs `task` once, `delay` ms of virtual time from now. Tasks due at the
+   * same time run in the order they were scheduled.
+   *
+   * @param delay Milliseconds from now; a finite number, 0 or more.
+   * @param task What to run.
+   * @returns A function that cancels the task (doing nothing once it ran).
+   * @throws {RangeError} When `delay` is negative, `NaN` or `Infinity`.
+   *
+   * @example Scheduling, cancelling, and advancing past both
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { VirtualClock } from "./scheduler.ts";
+   * const clock = new VirtualClock({ auto: false });
+   * const ran: string[] = [];
+   * clock.schedule(10, () => ran.push("kept"));
+   * const cancel = clock.schedule(5, () => ran.push("cancelled"));
+   * cancel();
+   * await clock.advance(10);
+   * assert.deepEqual(ran, ["kept"]);
+   * ```
+   */
   schedule(delay: number, task: () => void): () => void {
     if (typeof delay !== "number" || !(delay >= 0) || delay === Infinity) {
       throw new RangeError(`VirtualClock.schedule(delay): delay must be a finite number >= 0, got ${delay}`);
@@ -120,6 +179,25 @@ export class VirtualClock implements Scheduler {
    * way, each on its own event-loop turn so what it causes settles before
    * the next one runs (tasks scheduled meanwhile run too when they fall
    * inside the window).
+   *
+   * @param ms Milliseconds of virtual time; a finite number, 0 or more.
+   * @returns A promise that resolves once time is `ms` later and every task due by then has run.
+   * @throws {RangeError} When `ms` is negative, `NaN` or `Infinity` (the promise rejects).
+   *
+   * @example Only what falls due runs
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { VirtualClock } from "./scheduler.ts";
+   * const clock = new VirtualClock({ auto: false });
+   * const ran: number[] = [];
+   * clock.schedule(100, () => ran.push(100));
+   * clock.schedule(300, () => ran.push(300));
+   * await clock.advance(200);
+   * assert.deepEqual(ran, [100]);
+   * assert(clock.now() === 200 && clock.pending === 1);
+   * await clock.advance(100);
+   * assert.deepEqual(ran, [100, 300]);
+   * ```
    */
   async advance(ms: number): Promise<void> {
     if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity) {
