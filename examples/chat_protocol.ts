@@ -1,5 +1,5 @@
 /**
- * The seed's line-based chat protocol, on any transport:
+ * A line-based chat protocol, on any transport:
  *
  * - `JOIN room` answers `OK joined room` and leaves the previous room;
  * - any other line is sent to every other member of the room (never echoed

@@ -197,4 +197,28 @@ suite("examples", () => {
       }
     }, { timeout: 60_000 });
   }
+
+  /** Runs an example to its exit: its status and what it printed on stderr. */
+  async function runToExit(script: string, args: string[]): Promise<{ status: number | null; stderr: string }> {
+    const [command, runtimeArgs] = runtimeCommand(script);
+    const child = spawn(command, [...runtimeArgs, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const status = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    return { status, stderr };
+  }
+
+  test("an example given --port abc exits with status 1 and one line naming the flag", async () => {
+    const { status, stderr } = await runToExit("examples/echo.ts", ["--port", "abc"]);
+    assert.equal(status, 1);
+    assert.equal(stderr, 'echo: --port must be a whole number, got "abc"\n');
+  }, { timeout: 60_000 });
+
+  test("an example whose port is taken exits with status 1 and one line, no stack trace", async () => {
+    await using taken = await start({ transport: tcp({ host: "127.0.0.1" }), protocol: () => {} });
+    const { status, stderr } = await runToExit("examples/reverse.ts", ["--port", String(taken.port)]);
+    assert.equal(status, 1);
+    assert.match(stderr, /^reverse: cannot listen on tcp 127\.0\.0\.1:\d+: .*(EADDRINUSE|in use)/i);
+    assert.equal(stderr.trimEnd().split("\n").length, 1, `more than one line: ${stderr}`);
+  }, { timeout: 60_000 });
 });
