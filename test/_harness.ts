@@ -49,13 +49,20 @@ export interface Summary {
   passed: number;
   failed: number;
   skipped: number;
+  /** The filters no registered test name contains (each is a mistake: a typo or a renamed test). */
+  unmatched: string[];
 }
 
-/** Runs every registered test whose name contains `filter`, printing one line per test. */
-export async function run(filter = ""): Promise<Summary> {
-  const summary: Summary = { passed: 0, failed: 0, skipped: 0 };
+/**
+ * Runs every registered test whose name contains one of `filters` (every
+ * test when there are none), printing one line per test.
+ */
+export async function run(filters: readonly string[] = []): Promise<Summary> {
+  const summary: Summary = { passed: 0, failed: 0, skipped: 0, unmatched: [] };
+  const wanted = filters.filter((filter) => filter !== "");
+  summary.unmatched = wanted.filter((filter) => !cases.some((c) => c.name.includes(filter)));
   for (const c of cases) {
-    if (filter && !c.name.includes(filter)) continue;
+    if (wanted.length > 0 && !wanted.some((filter) => c.name.includes(filter))) continue;
     if (c.skip !== undefined) {
       summary.skipped++;
       console.log(`skip - ${c.name} (${c.skip})`);

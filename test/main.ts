@@ -1,7 +1,8 @@
 /**
  * Runs the whole suite on whichever runtime executes this file, and ends
  * with the line `N passed, N failed[, N skipped]`. `scripts/test.mjs` runs it
- * on every runtime. An argument filters tests by name.
+ * on every runtime. Arguments filter tests by name: a test runs when its
+ * name contains any of them, and a filter that matches no test fails the run.
  *
  * @module
  */
@@ -21,7 +22,14 @@ for (const file of readdirSync(testDir).filter((name) => name.endsWith("_test.ts
 }
 
 console.log(`# corral test suite on ${runtimeLabel}`);
-const summary = await run(globalThis.process?.argv?.[2] ?? "");
+// Every argument is a name filter: a test runs when its name contains any of them.
+const filters = globalThis.process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
+const summary = await run(filters);
+// A filter that names no test is a failure, not an empty success.
+for (const filter of summary.unmatched) {
+  summary.failed++;
+  console.log(`not ok - filter ${JSON.stringify(filter)} matches no test name`);
+}
 const skipped = summary.skipped > 0 ? `, ${summary.skipped} skipped` : "";
 console.log(`${summary.passed} passed, ${summary.failed} failed${skipped}`);
 globalThis.process.exitCode = summary.failed > 0 ? 1 : 0;
