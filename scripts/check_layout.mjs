@@ -81,8 +81,12 @@ for (const file of [...files, ...walk("examples").map(posix)]) {
       if (isExample) continue;
       const allowedIn = neutralBuiltins[specifier];
       if (specifier.startsWith("node:") && !inRuntime && !allowedIn?.includes(file)) {
-        report(file, line, `imports ${specifier} outside src/runtime/` +
-          (allowedIn ? ` (only ${allowedIn.join(", ")} may)` : ""));
+        report(
+          file,
+          line,
+          `imports ${specifier} outside src/runtime/` +
+            (allowedIn ? ` (only ${allowedIn.join(", ")} may)` : ""),
+        );
       } else if (!specifier.startsWith("node:")) {
         report(file, line, `imports the package ${specifier}: published code has no dependencies`);
       }
@@ -96,13 +100,19 @@ for (const file of [...files, ...walk("examples").map(posix)]) {
     graph.set(file, edges);
     if (!inRuntime) {
       code.split("\n").forEach((text, index) => {
-        if (/(?<![\w.$])(Deno|Bun)\s*[.[]/.test(text)) report(file, index + 1, "touches a runtime global outside src/runtime/");
+        if (/(?<![\w.$])(Deno|Bun)\s*[.[]/.test(text)) {
+          report(file, index + 1, "touches a runtime global outside src/runtime/");
+        }
       });
     }
     const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
     const codeLines = code.split("\n").filter((line) => line.trim() !== "").length;
     if (codeLines > maxCodeLines || lines > maxLines) {
-      report(file, lines, `${codeLines} lines of code, ${lines} in all: split it (at most ${maxCodeLines} and ${maxLines})`);
+      report(
+        file,
+        lines,
+        `${codeLines} lines of code, ${lines} in all: split it (at most ${maxCodeLines} and ${maxLines})`,
+      );
     }
   }
 }
@@ -122,7 +132,13 @@ function checkEdge(file, line, target, isExample) {
   const runtimeOf = (path) => /^src\/runtime\/([a-z]+)\//.exec(path)?.[1];
   const [mine, theirs] = [runtimeOf(file), runtimeOf(target)];
   if (mine && theirs && mine !== theirs && runtimes.includes(theirs)) {
-    report(file, line, `imports ${target}: ${mine === "shared" ? "shared code" : `the ${mine} adapter`} never imports the ${theirs} adapter`);
+    report(
+      file,
+      line,
+      `imports ${target}: ${
+        mine === "shared" ? "shared code" : `the ${mine} adapter`
+      } never imports the ${theirs} adapter`,
+    );
   }
   if (!file.startsWith("src/runtime/") && target.startsWith("src/runtime/") && !coreFacingRuntime.includes(target)) {
     report(file, line, `imports ${target}: outside src/runtime/ only ${coreFacingRuntime.join(" and ")} are imported`);

@@ -22,7 +22,7 @@
  *   the reason, counted as one skipped; under CI (CI=true) it is a failure.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleForNode } from "./_bundle.mjs";

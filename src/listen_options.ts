@@ -6,6 +6,7 @@
  */
 import type { Connection } from "./connection.ts";
 import { checkMaxConnections, type ShutdownTimeout } from "./connection_supervisor.ts";
+import type { ListenerInit } from "./listener.ts";
 import type { Logger } from "./logger.ts";
 import { booleanOption, describe, integerOption, rejectUnknownOptions, stringOption } from "./options.ts";
 import type { Transport } from "./transport.ts";
@@ -86,19 +87,12 @@ export interface ListenOptions<P = unknown> {
   logger?: Logger;
 }
 
-/** `ListenOptions` with every default filled in. */
-export interface CheckedListenOptions<P> {
+/** `ListenOptions` with every default filled in: what a listener is made of, but its ref and protocol as given. */
+export interface CheckedListenOptions<P>
+  extends Omit<ListenerInit, "ref" | "protocol" | "protocolOptions" | "register" | "unregister"> {
   ref: string | undefined;
-  transport: Transport;
   protocol: Protocol<P>;
   protocolOptions: P;
-  numAcceptors: number;
-  numListenSockets: number;
-  maxConnections: number;
-  handshakeTimeout: number;
-  shutdownTimeout: ShutdownTimeout;
-  proxyHeader: ProxyHeaderReading | undefined;
-  logger: Logger;
 }
 
 const KEYS = [

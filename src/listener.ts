@@ -5,45 +5,16 @@
  * @module
  */
 import { AcceptorPool } from "./acceptor.ts";
-import {
-  type ConnectionCounters,
-  ConnectionSupervisor,
-  type ShutdownTimeout,
-  type SupervisedProtocol,
-} from "./connection_supervisor.ts";
+import { ConnectionSupervisor, type ShutdownTimeout, type SupervisedProtocol } from "./connection_supervisor.ts";
 import { type CountComparison, waitForCount } from "./connection_count_wait.ts";
+import type { ListenerInfo, ListenerStatus } from "./listener_info.ts";
 import type { Logger } from "./logger.ts";
 import { describe } from "./options.ts";
 import type { ProxyHeaderReading } from "./proxy/reader.ts";
 import type { Address, ListenSocket, Transport } from "./transport.ts";
 
-/** Where a listener is in its life. */
-export type ListenerStatus = "running" | "suspended" | "stopped";
-
 export type { CountComparison } from "./connection_count_wait.ts";
-
-/** A snapshot of a listener (Ranch's `ranch:info/1`). */
-export interface ListenerInfo extends ConnectionCounters {
-  /** The listener's registry name. */
-  ref: string;
-  /** `"running"`, `"suspended"` or `"stopped"`. */
-  status: ListenerStatus;
-  /** The transport's name, such as `"tcp"`. */
-  transport: string;
-  /** The transport options as set. */
-  transportOptions: object;
-  /** Where it listens (last known while suspended or stopped). */
-  address: Address | undefined;
-  /** The TCP port, when there is one. */
-  port: number | undefined;
-  /** The connection limit. */
-  maxConnections: number;
-  /** Accept loops. */
-  numAcceptors: number;
-  /** Listen sockets. */
-  numListenSockets: number;
-}
-
+export type { ListenerInfo, ListenerStatus } from "./listener_info.ts";
 
 /** What `listen()` hands a new listener: its checked options, with the protocol as the supervisor runs it. */
 export interface ListenerInit {

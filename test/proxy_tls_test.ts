@@ -145,36 +145,40 @@ suite("proxy header before tls", () => {
     assert.equal(await roundTrip(client, "still serving"), "still serving");
     await client.close();
   }, { skip });
-  test("listeners sharing one tls() value keep their own ways: PROXY first on one, TLS first on the other", async () => {
-    const certs = testCerts();
-    const shared = tls({ host: "127.0.0.1", cert: certs.server.cert, key: certs.server.key });
-    const echo = async (conn: Connection) => {
-      const socket = await conn.handshake();
-      for await (const chunk of socket) await socket.send(chunk);
-    };
-    await using proxied = await start({ transport: shared, proxyHeader: true, protocol: echo });
-    await using direct = await start({ transport: shared, protocol: echo });
-    // A plain TCP connection handed to the shared value is still not a TLS listener's connection.
-    const refused = signal<unknown>();
-    await using plain = await start({
-      transport: tcp({ host: "127.0.0.1" }),
-      protocol: async (conn) => {
-        refused.resolve(await shared.handshake(await conn.handshake(), 5000).then(() => "upgraded", (e) => e));
-      },
-    });
+  test(
+    "listeners sharing one tls() value keep their own ways: PROXY first on one, TLS first on the other",
+    async () => {
+      const certs = testCerts();
+      const shared = tls({ host: "127.0.0.1", cert: certs.server.cert, key: certs.server.key });
+      const echo = async (conn: Connection) => {
+        const socket = await conn.handshake();
+        for await (const chunk of socket) await socket.send(chunk);
+      };
+      await using proxied = await start({ transport: shared, proxyHeader: true, protocol: echo });
+      await using direct = await start({ transport: shared, protocol: echo });
+      // A plain TCP connection handed to the shared value is still not a TLS listener's connection.
+      const refused = signal<unknown>();
+      await using plain = await start({
+        transport: tcp({ host: "127.0.0.1" }),
+        protocol: async (conn) => {
+          refused.resolve(await shared.handshake(await conn.handshake(), 5000).then(() => "upgraded", (e) => e));
+        },
+      });
 
-    const viaProxy = await tcp().connect({ port: proxied.port! });
-    await viaProxy.send(buildProxyHeader(header));
-    const first = await tls().upgrade(viaProxy, { serverName: "localhost", ca: certs.ca });
-    const second = await tls().connect({ port: direct.port!, serverName: "localhost", ca: certs.ca });
-    assert.equal(await roundTrip(first, "behind the proxy"), "behind the proxy");
-    assert.equal(await roundTrip(second, "straight to tls"), "straight to tls");
+      const viaProxy = await tcp().connect({ port: proxied.port! });
+      await viaProxy.send(buildProxyHeader(header));
+      const first = await tls().upgrade(viaProxy, { serverName: "localhost", ca: certs.ca });
+      const second = await tls().connect({ port: direct.port!, serverName: "localhost", ca: certs.ca });
+      assert.equal(await roundTrip(first, "behind the proxy"), "behind the proxy");
+      assert.equal(await roundTrip(second, "straight to tls"), "straight to tls");
 
-    const bystander = await tcp().connect({ port: plain.port! });
-    const error = await refused.promise;
-    assert.ok(error instanceof TypeError, `handshake() of a plain tcp connection: ${error}`);
-    await Promise.all([first.close(), second.close(), bystander.close()]);
-  }, { skip });
+      const bystander = await tcp().connect({ port: plain.port! });
+      const error = await refused.promise;
+      assert.ok(error instanceof TypeError, `handshake() of a plain tcp connection: ${error}`);
+      await Promise.all([first.close(), second.close(), bystander.close()]);
+    },
+    { skip },
+  );
 
   test("an optional PROXY header that is absent: the ClientHello stays in the socket and TLS goes on", async () => {
     const certs = testCerts();
