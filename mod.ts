@@ -52,6 +52,7 @@ export {
   TimeoutError,
   UnsupportedError,
 } from "./src/errors.ts";
+export { TlsConfigError } from "./src/tls_config_error.ts";
 export { buildProxyHeader, parseProxyHeader } from "./src/proxy/proxy_header.ts";
 export type {
   BuildProxyHeaderOptions,
@@ -71,8 +72,30 @@ export type {
 export type { ProxyHeaderOptions } from "./src/listen_options.ts";
 export { Registry } from "./src/registry.ts";
 export type { RegistryEntry, RegistryKeys, RegistryOptions } from "./src/registry.ts";
+export { handover } from "./src/handover/handover.ts";
+export type { HandoverOptions, HandoverResult, HandoverVia } from "./src/handover/handover.ts";
+export { HandoverError } from "./src/handover/handover_error.ts";
+export type { HandoverErrorCode } from "./src/handover/handover_error.ts";
+export { listenFds } from "./src/handover/listen_fds.ts";
+export type { ListenFd, ListenFdsOptions } from "./src/handover/listen_fds.ts";
+export { notifyReady } from "./src/handover/notify_ready.ts";
+export { checkTcpMigrateReq } from "./src/handover/tcp_migrate_req.ts";
+export type { CheckTcpMigrateReqOptions } from "./src/handover/tcp_migrate_req.ts";
 export { lines, LineTooLongError } from "./src/lines.ts";
 export type { LinesOptions } from "./src/lines.ts";
+export { startWorkers } from "./src/workers/start_workers.ts";
+export { serveWorker } from "./src/workers/serve_worker.ts";
+export type { WorkerListeners } from "./src/workers/serve_worker.ts";
+export { WorkerError } from "./src/workers/worker_error.ts";
+export type {
+  PoolWorker,
+  StartWorkersOptions,
+  WorkerContext,
+  WorkerInfo,
+  WorkerPool,
+  WorkerPoolInfo,
+  WorkerStatus,
+} from "./src/workers/worker_types.ts";
 export { tcp } from "./transports/tcp.ts";
 export type { TcpConnectOptions, TcpOptions, TcpTransport } from "./transports/tcp.ts";
 export { tls } from "./transports/tls.ts";

@@ -93,6 +93,8 @@ export async function prepare() {
     "servers/raw_tls_node",
     "servers/floor_node",
     "servers/corral_echo",
+    // The worker module of corral_echo --workers, found beside its bundle.
+    "servers/corral_echo_worker",
     "memory_bench",
   ];
   for (const name of bundles) {

@@ -12,7 +12,7 @@
  *               opens N (10000) connections that each echo B (64) bytes once, prints "holding N",
  *               waits for a line on stdin, then closes them
  *
- * With two or three ports the load alternates between them in K rounds of
+ * With two to four ports the load alternates between them in K rounds of
  * one slice each (default 3), in the order A B C, C B A, A B C ... so a slow
  * drift of the machine favours none: each slice loads one server for W seconds
  * unmeasured, then S seconds measured, then lets what is in flight finish
@@ -92,7 +92,7 @@ struct target {
 };
 
 static enum mode mode;
-#define MAX_TARGETS 3
+#define MAX_TARGETS 4
 static struct target targets[MAX_TARGETS];
 static int ntargets = 0;
 static int nconns;
@@ -690,7 +690,7 @@ int main(int argc, char **argv) {
   int bad_port = nports == 0;
   for (int i = 0; i < nports; i++) bad_port |= ports[i] <= 0 || ports[i] > 65535;
   if (bad_port || (mode == IDLE && nports != 1)) {
-    fprintf(stderr, "loadgen: --port is required (1 to 65535), one to three times (idle: once)\n");
+    fprintf(stderr, "loadgen: --port is required (1 to 65535), one to four times (idle: once)\n");
     return 2;
   }
   /* Bounded: every measured window at most 10 s, and at most 50 slices. */

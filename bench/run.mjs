@@ -4,7 +4,7 @@
  * raw sockets, raw and Corral interleaved in one run, plus the memory
  * transport against an in-process baseline. Prints one table of medians.
  *
- *   node bench/run.mjs [--quick] [--rounds N] [--seconds S] [--floor | --no-floor] [--runtime NAME]...
+ *   node bench/run.mjs [--quick] [--rounds N] [--seconds S] [--floor | --no-floor] [--workers N] [--runtime NAME]...
  *     [--scenario NAME]... [--json FILE]
  *   node bench/run.mjs --from FILE     prints the table of a saved run (its --json file) again
  *
@@ -30,6 +30,16 @@
  *   10,000 connections held, VmRSS before and after, both after a full
  *   garbage collection.
  * - memory: one process per round runs the baseline and Corral alternately.
+ *
+ * - --workers N: the throughput, pingpong and connect scenarios (and their
+ *   TLS variants) also load Corral in worker mode (`startWorkers()`, N
+ *   threads on one port: bench/servers/corral_echo.ts --workers N), as a
+ *   further slice of each round, on the runtimes that can share a port
+ *   (not Node.js before 22.12, not C). Its server CPU is the whole
+ *   process's (every thread: /proc/PID/stat). Pinned to core 0 like the
+ *   other servers, it shows what worker mode costs per operation, not how
+ *   it scales. Deno's worker-mode server runs with --unstable-net, so it
+ *   listens through Deno.listen as the single-thread one does.
  *
  * The corral/raw column is the median of the per-round ratios.
  */
@@ -74,6 +84,31 @@ const scenarios = pickedScenarios.length > 0 ? pickedScenarios : ALL_SCENARIOS;
 const jsonFile = option("--json")[0] ?? join(out, "last_results.json");
 /** The floor servers (the Corral protocol shape without Corral) run in full runs, or with --floor. */
 const withFloor = args.includes("--floor") || (!quick && !args.includes("--no-floor"));
+/** Worker threads of the worker-mode slices (--workers N); 0: no worker-mode slices. */
+const workers = Number(option("--workers")[0] ?? 0);
+if (!(Number.isInteger(workers) && workers >= 0 && workers <= 64)) throw new RangeError("--workers: 0 to 64");
+
+/** Whether a runtime can run worker mode: reusePort arrived in Node.js 22.12; the C server has none. */
+function canRunWorkers(name, runtime) {
+  if (name === "c") return false;
+  if (!name.startsWith("node")) return true;
+  const [major, minor] = runtime.version.replace(/^v/, "").split(".").map(Number);
+  return major > 22 || (major === 22 && minor >= 12);
+}
+
+/**
+ * The Corral server's command, in worker mode. Deno gets --unstable-net so its workers listen through
+ * Deno.listen like the single-thread server (without the flag, reusePort goes through Deno's node:net):
+ * the comparison is then of worker mode alone.
+ */
+const inWorkerMode = (name, [command, commandArgs]) => [
+  command,
+  [
+    ...(name === "deno" ? ["run", "--unstable-net", ...commandArgs.slice(1)] : commandArgs),
+    "--workers",
+    String(workers),
+  ],
+];
 
 /** Rounds of the load scenarios: each is one raw and one Corral slice. */
 const rounds = Number(option("--rounds")[0] ?? (quick ? 5 : 15));
@@ -279,6 +314,13 @@ if (from !== undefined) {
     results[name] = {};
     const impls = runtime.corral === undefined ? ["raw"] : ["raw", "corral"];
     const loadImpls = withFloor && runtime.floor !== undefined ? ["raw", "floor", "corral"] : impls;
+    const workerMode = workers > 0 && canRunWorkers(name, runtime);
+    if (workers > 0 && !workerMode) console.log(`  ${name}: no worker mode (no reusePort here)`);
+    const servers = workerMode ? { ...runtime, workers: inWorkerMode(name, runtime.corral) } : runtime;
+    const tlsServers = workerMode && runtime.tls !== undefined
+      ? { ...runtime.tls, workers: inWorkerMode(name, runtime.tls.corral) }
+      : runtime.tls;
+    const withWorkers = (list) => (workerMode ? [...list, "workers"] : list);
     for (const scenario of scenarios) {
       if (scenario === "memory" && runtime.memory === undefined) continue;
       if (isTls(scenario) && (runtime.tls === undefined || tlsProblem !== undefined)) continue;
@@ -288,8 +330,8 @@ if (from !== undefined) {
           : scenario === "idle"
           ? await idleRounds(runtime, loadImpls, limit)
           : isTls(scenario)
-          ? await loadRounds(runtime.tls, ["raw", "corral"], scenario, limit)
-          : await loadRounds(runtime, loadImpls, scenario, limit);
+          ? await loadRounds(tlsServers, withWorkers(["raw", "corral"]), scenario, limit)
+          : await loadRounds(servers, withWorkers(loadImpls), scenario, limit);
       } catch (error) {
         console.log(`  ${name} ${scenario}: failed: ${error.message}`);
         continue;
@@ -313,14 +355,21 @@ if (from !== undefined) {
  * machine was quiet during every slice, when at least 3 are; else all.
  */
 function quietRounds(pair) {
-  const all = pair.raw.map((raw, i) => ({ raw, corral: pair.corral?.[i] ?? {}, floor: pair.floor?.[i] }));
-  const noise = (r) => Math.max(...[r.raw, r.corral, r.floor ?? {}].map((slice) => slice.other_cpu ?? 0));
+  const all = pair.raw.map((raw, i) => ({
+    raw,
+    corral: pair.corral?.[i] ?? {},
+    floor: pair.floor?.[i],
+    workers: pair.workers?.[i],
+  }));
+  const noise = (r) =>
+    Math.max(...[r.raw, r.corral, r.floor ?? {}, r.workers ?? {}].map((slice) => slice.other_cpu ?? 0));
   const quiet = all.filter((r) => noise(r) <= BUSY_LIMIT);
   return quiet.length >= 3 ? quiet : all;
 }
 
 const rows = [];
 const cpuRows = [];
+const workerRows = [];
 for (const [name, byScenario] of Object.entries(results)) {
   const runtime = all[name];
   const label = `${runtime.label} ${runtime.version}`;
@@ -369,6 +418,18 @@ for (const [name, byScenario] of Object.entries(results)) {
       reference ? "" : costRatio.toFixed(2),
       `${kept.length} of ${pair.raw.length}`,
     ]);
+    if (pair.workers !== undefined) {
+      // Worker mode against single-thread Corral: the figure, and server CPU per operation (every thread's).
+      const unit = FIGURES[scenario][0][2];
+      workerRows.push([
+        first(workerRows),
+        scenario,
+        format(median(kept.map((r) => r.workers[key])), unit) + ` ${unit}`,
+        median(kept.map((r) => r.workers[key] / r.corral[key])).toFixed(2),
+        cores("workers"),
+        median(kept.map((r) => perOp(r, "workers") / perOp(r, "corral"))).toFixed(3),
+      ]);
+    }
   }
 }
 
@@ -382,4 +443,12 @@ console.log(
     "\nper operation over raw's, and the rounds used (quiet ones):\n",
 );
 console.log(table(cpuRows, ["runtime", "scenario", "raw", "corral", "cpu/op", "rounds"]));
+if (workerRows.length > 0) {
+  console.log(
+    "\nWorker mode (--workers): Corral in worker threads against single-thread Corral, same rounds; cores as above" +
+      "\n(the server's: every thread of the process); cpu/op = worker mode's server CPU per operation over Corral's" +
+      "\n(all servers share core 0, so this is the cost of worker mode, not its scaling):\n",
+  );
+  console.log(table(workerRows, ["runtime", "scenario", "workers", "workers/corral", "cores", "cpu/op"]));
+}
 if (from === undefined) console.log(`\n${elapsed()}; every round's figures in ${jsonFile}`);

@@ -41,6 +41,9 @@ export interface ListenerInit {
  */
 export let openListener: <P>(init: ListenerInit) => Promise<Listener<P>>;
 
+/** A listener's open listen sockets, for `handover()` only (set like `openListener`). */
+export let listenSocketsOf: (listener: Listener<unknown>) => readonly ListenSocket[];
+
 /**
  * A running (or suspended, or stopped) listener. Made by `listen()`.
  *
@@ -83,6 +86,7 @@ export class Listener<P = unknown> {
       }
       return listener;
     };
+    listenSocketsOf = (listener) => listener.#sockets;
   }
 
   private constructor(init: ListenerInit) {
@@ -363,7 +367,8 @@ export class Listener<P = unknown> {
 
 /** A transport that binds where `address` is, when its options left the choice open. */
 function pin(transport: Transport, address: Address): Transport {
-  const options = transport.options as { port?: number; name?: string };
+  const options = transport.options as { port?: number; name?: string; fd?: number };
+  if (options.fd !== undefined) return transport; // an inherited descriptor: bound before this process began
   if ("port" in address && !options.port) return transport.withOptions({ port: address.port });
   if ("name" in address && options.name === undefined) return transport.withOptions({ name: address.name });
   return transport;

@@ -60,6 +60,15 @@ export interface TlsInfo {
   serverName?: string;
   /** The peer's certificate in PEM, when it sent one. */
   peerCertificate?: string;
+  /**
+   * Set when the stream ends (before `recv()` returns `null`): `true` when
+   * the peer sent TLS close_notify, `false` when its connection just closed
+   * (a truncation, which still reads as a clean end of stream). Always set
+   * with `detectTruncation: true` on `tls()` or `tls().connect()`, and for
+   * STARTTLS upgrades; `undefined` before the end, or where the runtime's
+   * TLS does not tell the two apart.
+   */
+  closeNotify?: boolean;
 }
 
 /**
@@ -169,6 +178,11 @@ export interface ListenSocket {
   close(): Promise<void>;
   /** Where it listens. */
   readonly address: Address;
+  /**
+   * The listen socket's file descriptor while it is open, for handing it to
+   * another process (`handover()`); absent where the runtime does not expose it.
+   */
+  readonly fd?: number | undefined;
 }
 
 /** What a listener tells a transport about how it will use the sockets it accepts. */

@@ -3,9 +3,10 @@
  *
  * @module
  */
-import { toConnectError, toListenError } from "../src/errors.ts";
+import { ListenError, toConnectError, toListenError } from "../src/errors.ts";
 import { rejectUnknownOptions } from "../src/options.ts";
 import {
+  checkFdOption,
   checkTcpListenOptions,
   TCP_CONNECT_KEYS,
   TCP_LISTEN_KEYS,
@@ -25,11 +26,13 @@ export type TcpTransport = Transport<TcpOptions, TcpConnectOptions>;
  * Makes a TCP transport. Options are checked here, so a wrong one fails
  * before anything listens.
  *
- * @param options Where and how to listen: `host`, `port`, `backlog`, `noDelay`, `keepAlive`, `reusePort`.
+ * @param options Where and how to listen: `host`, `port`, `backlog`, `noDelay`, `keepAlive`, `reusePort`;
+ * or `fd`, an inherited listening descriptor (from `listenFds()`), instead of `host`, `port` and `reusePort`.
  * Clients can leave them out: `tcp().connect({ port })`.
  * @returns A transport for `listen()`'s `transport` option, and for `connect()`.
- * @throws {TypeError} When an option is unknown or has the wrong type.
- * @throws {RangeError} When a number is out of range, such as a `port` above 65535.
+ * @throws {TypeError} When an option is unknown or has the wrong type, or `fd` comes with `host`, `port` or
+ * `reusePort`.
+ * @throws {RangeError} When a number is out of range, such as a `port` above 65535 or an `fd` below 3.
  *
  * @example An echo listener on a free port, and a client
  * ```ts
@@ -53,9 +56,12 @@ export function tcp(options: TcpOptions = {}): TcpTransport {
   return new TcpTransportImpl(checkListenOptions(options));
 }
 
+const LISTEN_KEYS: readonly string[] = [...TCP_LISTEN_KEYS, "fd"];
+
 function checkListenOptions(options: TcpOptions): Readonly<TcpOptions> {
-  rejectUnknownOptions("tcp()", options, TCP_LISTEN_KEYS);
+  rejectUnknownOptions("tcp()", options, LISTEN_KEYS);
   checkTcpListenOptions("tcp()", options);
+  checkFdOption("tcp()", options, ["host", "port", "reusePort"]);
   return Object.freeze({ ...options });
 }
 
@@ -63,6 +69,11 @@ class TcpTransportImpl implements TcpTransport {
   readonly name = "tcp";
   readonly secure = false;
   readonly options: Readonly<TcpOptions>;
+  /**
+   * Its `fd` was listened on: closing that listen socket closed the
+   * descriptor, whose number the system may since have given to another file.
+   */
+  #fdUsed = false;
 
   constructor(options: Readonly<TcpOptions>) {
     this.options = options;
@@ -75,6 +86,21 @@ class TcpTransportImpl implements TcpTransport {
   async listen(): Promise<ListenSocket> {
     const o = this.options;
     const adapter = await runtimeAdapter();
+    if (o.fd !== undefined) {
+      if (this.#fdUsed) {
+        throw new ListenError(
+          "EBADF",
+          `cannot listen on tcp fd ${o.fd} again: it was closed when its listener suspended`,
+        );
+      }
+      this.#fdUsed = true;
+      const { backlog, noDelay, keepAlive } = tcpListenConfig(o);
+      try {
+        return await adapter.listenFd({ fd: o.fd, kind: "tcp", backlog, noDelay, keepAlive });
+      } catch (error) {
+        throw toListenError(error, `tcp fd ${o.fd}`);
+      }
+    }
     try {
       return await adapter.listenTcp(tcpListenConfig(o));
     } catch (error) {

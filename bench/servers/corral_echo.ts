@@ -8,25 +8,35 @@
  *   deno run -A --v8-flags=--expose-gc bench/servers/corral_echo.ts [--port N] [--cert FILE --key FILE]
  *   bun run bench/servers/corral_echo.ts [--port N] [--cert FILE --key FILE]
  *
+ * `--workers N` serves the same from N worker threads (`startWorkers()`,
+ * each running corral_echo_worker.ts) on one port, in this one process, so
+ * the process's CPU time the bench reads covers every thread.
+ *
  * @module
  */
-import { listen, type Protocol, tcp, tls } from "../../mod.ts";
+import { listen, startWorkers, tcp, tls } from "../../mod.ts";
 import { control, flag } from "./_control.ts";
-
-const echo: Protocol = async (conn) => {
-  const socket = await conn.handshake();
-  for await (const chunk of socket) await socket.send(chunk);
-};
+import { echo, type EchoServerData, LISTEN_SETTINGS } from "./_corral_echo_protocol.ts";
 
 const address = { host: "127.0.0.1", port: Number(flag("port", "0")) };
 const cert = flag("cert", "");
-const listener = await listen({
-  ref: "bench-echo",
-  // tls() reads the certificate and key files itself (it takes PEM text or paths).
-  transport: cert === "" ? tcp(address) : tls({ ...address, cert, key: flag("key", "") }),
-  protocol: echo,
-  // The idle scenario holds 10,000 connections; Ranch's default of 1024 would queue the rest.
-  maxConnections: Infinity,
-  shutdownTimeout: "brutal",
-});
-control(listener.port!, () => listener.stop());
+const workers = Number(flag("workers", "0"));
+if (workers > 0) {
+  // Bundled for Node.js (bench/build/corral_echo.mjs), the worker module is the bundle beside this one.
+  const module = new URL(
+    import.meta.url.endsWith(".mjs") ? "./corral_echo_worker.mjs" : "./corral_echo_worker.ts",
+    import.meta.url,
+  );
+  const data: EchoServerData = { host: address.host, cert, key: flag("key", "") };
+  const pool = await startWorkers({ module, count: workers, port: address.port, data });
+  control(pool.port, () => pool.stop());
+} else {
+  const listener = await listen({
+    ref: "bench-echo",
+    // tls() reads the certificate and key files itself (it takes PEM text or paths).
+    transport: cert === "" ? tcp(address) : tls({ ...address, cert, key: flag("key", "") }),
+    protocol: echo,
+    ...LISTEN_SETTINGS,
+  });
+  control(listener.port!, () => listener.stop());
+}

@@ -23,6 +23,23 @@ export interface TcpListenConfig {
   keepAlive: boolean;
 }
 
+/**
+ * How to accept on a descriptor that is already bound and listening (handed
+ * down by systemd socket activation or by a predecessor's handover).
+ */
+export interface FdListenConfig {
+  /** The descriptor, 3 or more. */
+  fd: number;
+  /** What the descriptor is: it decides the address reported and the options that apply. */
+  kind: "tcp" | "unix";
+  /** Kernel accept-queue length (listen(2) is called again with it). */
+  backlog: number;
+  /** TCP_NODELAY on every accepted socket (TCP only). */
+  noDelay: boolean;
+  /** SO_KEEPALIVE on every accepted socket (TCP only). */
+  keepAlive: boolean;
+}
+
 /** How to open a TCP client connection. */
 export interface TcpConnectConfig {
   /** Host name or address to connect to. */
@@ -64,6 +81,8 @@ export interface TlsServerConfig {
    * certificate for this name": the default one is used, or the handshake fails.
    */
   selectKeyPair: ((serverName: string) => Promise<TlsKeyPair | undefined>) | undefined;
+  /** The SNI certificates known before any handshake (an `sni` map's), checked at `listen()`. */
+  sniKeyPairs: TlsKeyPair[];
   /** CAs that verify client certificates (PEM each); `undefined` for the runtime's default. */
   ca: string[] | undefined;
   /** ALPN protocols the server accepts, in its order of preference. */
@@ -74,6 +93,8 @@ export interface TlsServerConfig {
   rejectUnauthorized: boolean;
   /** Lowest protocol version accepted. */
   minVersion: TlsMinVersion;
+  /** Tell close_notify from a bare close (`socket.tls.closeNotify`), whatever TLS path that takes. */
+  detectTruncation: boolean;
 }
 
 /** How to open a TLS listen socket: TCP plus the server's TLS settings. */
@@ -96,6 +117,8 @@ export interface TlsClientConfig {
   rejectUnauthorized: boolean;
   /** Lowest protocol version accepted. */
   minVersion: TlsMinVersion;
+  /** Tell close_notify from a bare close (`socket.tls.closeNotify`), whatever TLS path that takes. */
+  detectTruncation: boolean;
 }
 
 /** How to open a TLS client connection. */
@@ -124,6 +147,53 @@ export interface PendingTlsSocket extends Socket {
   handshakeTls(): Promise<Socket>;
 }
 
+/** The process facts socket activation reads. */
+export interface ProcessInfo {
+  /** This process's id. */
+  pid: number;
+  /** The environment, live: deleting a key unsets the variable for this process and the processes it starts. */
+  env: Record<string, string | undefined>;
+}
+
+/**
+ * How to start the successor of a handover. Its descriptors 3, 4, ... are
+ * `fds`, in order, and the descriptor after them is the write end of a pipe
+ * whose first line `READY=1` reports the successor ready. It starts with
+ * `LISTEN_PID` set to its own pid (as systemd does), the rest of `env` as given.
+ */
+export interface SuccessorConfig {
+  /** The program to run; `undefined` runs this process's own command line again. */
+  command: string | undefined;
+  /** The program's arguments (ignored without `command`). */
+  args: string[];
+  /** The successor's whole environment (`LISTEN_PID` aside). */
+  env: Record<string, string>;
+  /** The listen descriptors to pass on, each to stay open in this process too. */
+  fds: number[];
+  /**
+   * Closes this process's listen sockets at once. Called synchronously right
+   * after the spawn on runtimes whose spawn clears `O_NONBLOCK` on the passed
+   * sockets (Deno), when `fds` is not empty: accepting on them again could
+   * block this process.
+   */
+  stopAccepting: () => void;
+}
+
+/** A started successor. */
+export interface Successor {
+  /** Its process id. */
+  readonly pid: number;
+  /**
+   * Resolves when it reports ready; rejects with `HandoverError` when it
+   * could not start (`"ESPAWN"`) or exited first (`"ESUCCESSOR_EXIT"`).
+   */
+  readonly ready: Promise<void>;
+  /** Ends it (SIGTERM); resolves once it has exited. */
+  kill(): Promise<void>;
+  /** Lets this process exit without waiting for it (after it reported ready). */
+  release(): void;
+}
+
 /** One runtime's sockets behind one interface. */
 export interface RuntimeAdapter {
   /** The runtime and its version, such as `"node 20.20.2"`; used in `UnsupportedError`. */
@@ -132,14 +202,25 @@ export interface RuntimeAdapter {
   listenTcp(config: TcpListenConfig): Promise<ListenSocket>;
   /** Connects over TCP. */
   connectTcp(config: TcpConnectConfig): Promise<Socket>;
+  /**
+   * Accepts on an inherited listening descriptor. Its `close()` closes the
+   * descriptor and removes no socket file (the file is not this process's).
+   */
+  listenFd(config: FdListenConfig): Promise<ListenSocket>;
   /** Opens a Unix domain listen socket at `config.path` (the file must not exist). */
   listenUnix(config: UnixListenConfig): Promise<ListenSocket>;
   /** Connects to a Unix domain socket file. */
   connectUnix(path: string): Promise<Socket>;
   /** Removes `path` if it is a socket file; a missing file is fine; any other file is left alone. */
   removeSocketFile(path: string): Promise<void>;
-  /** Reads a UTF-8 text file (certificates and keys given as paths). */
+  /** Reads a UTF-8 text file (certificates and keys given as paths, `/proc/sys` settings). */
   readTextFile(path: string): Promise<string>;
+  /** This process's pid and live environment. */
+  processInfo(): ProcessInfo;
+  /** Starts a handover's successor process. */
+  spawnSuccessor(config: SuccessorConfig): Promise<Successor>;
+  /** Writes `text` to the inherited descriptor `fd` and closes it (a successor's ready report). */
+  writeAndClose(fd: number, text: string): Promise<void>;
   /**
    * Opens a TLS listen socket whose `accept()` resolves with
    * {@linkcode PendingTlsSocket}s; throws `UnsupportedError` for TLS options

@@ -1,10 +1,12 @@
 /**
- * Picks the runtime adapter once and loads it lazily, so Deno never loads
- * `node:net` and Node.js never touches `Bun`.
+ * Picks the runtime adapter once and loads it lazily: Node.js never touches
+ * `Bun`, and Deno loads `node:net` only for what `Deno.listen` cannot do
+ * (`reusePort` without `--unstable-net`, an inherited `fd`).
  *
  * @module
  */
 import type { RuntimeAdapter } from "./adapter.ts";
+import type { ThreadRuntime } from "../workers/threads.ts";
 
 /** The runtimes Corral has adapters for. */
 export type RuntimeName = "node" | "deno" | "bun";
@@ -32,4 +34,15 @@ export function runtimeAdapter(): Promise<RuntimeAdapter> {
     ? import("./bun/adapter.ts").then((m) => m.bunAdapter)
     : import("./node/adapter.ts").then((m) => m.nodeAdapter);
   return adapter;
+}
+
+let threads: Promise<ThreadRuntime> | undefined;
+
+/**
+ * Worker threads for worker mode, imported on first use: one module for the
+ * three runtimes, as each implements `node:worker_threads`.
+ */
+export function runtimeThreads(): Promise<ThreadRuntime> {
+  threads ??= import("./shared/worker_threads.ts").then((m) => m.threadRuntime);
+  return threads;
 }

@@ -21,6 +21,14 @@ export interface TcpOptions {
   keepAlive?: boolean;
   /** SO_REUSEPORT, so several listen sockets share the port (`numListenSockets > 1`). Default false. */
   reusePort?: boolean;
+  /**
+   * Accept on this inherited descriptor, already bound and listening (systemd
+   * socket activation, `listenFds()`, a predecessor's `handover()`), instead
+   * of binding `host` and `port`: an integer from 3 (0 to 2 are stdin, stdout
+   * and stderr). Excludes `host`, `port` and `reusePort`. A listener on a
+   * descriptor cannot `resume()` once suspended: suspending closes it.
+   */
+  fd?: number;
 }
 
 /** Options of `tcp().connect()`. */
@@ -35,8 +43,30 @@ export interface TcpConnectOptions {
   keepAlive?: boolean;
 }
 
-/** The TCP listen option names. */
+/** The TCP listen option names `tcp()` and `tls()` share. */
 export const TCP_LISTEN_KEYS = ["host", "port", "backlog", "noDelay", "keepAlive", "reusePort"] as const;
+
+/** The highest descriptor number a system hands out (`INT_MAX`). */
+const MAX_FD = 2 ** 31 - 1;
+
+/**
+ * Checks an inherited-descriptor option of `label` (`"tcp()"`, `"unix()"`):
+ * an integer from 3, and none of the `excluded` options that would say where
+ * to bind (the descriptor is bound already). Returns the descriptor, or
+ * `undefined` when none is given.
+ */
+export function checkFdOption(label: string, options: object, excluded: readonly string[]): number | undefined {
+  const fd = (options as { fd?: unknown }).fd;
+  if (fd === undefined) return undefined;
+  integerOption(`${label} option fd`, fd, 3, MAX_FD, 3);
+  const clash = excluded.filter((key) => (options as Record<string, unknown>)[key] !== undefined);
+  if (clash.length > 0) {
+    throw new TypeError(
+      `${label} option fd excludes ${clash.join(" and ")}: the descriptor is already bound and listening`,
+    );
+  }
+  return fd as number;
+}
 /** The TCP connect option names. */
 export const TCP_CONNECT_KEYS = ["host", "port", "noDelay", "keepAlive"] as const;
 

@@ -22,10 +22,17 @@ import { AcceptQueue } from "../../socket/accept_queue.ts";
 import { ClosedError, UnsupportedError } from "../../errors.ts";
 import type { StreamSocket } from "../../socket/stream_socket.ts";
 import type { Address, ListenSocket, Socket } from "../../transport.ts";
-import type { RuntimeAdapter, TcpConnectConfig, TcpListenConfig, UnixListenConfig } from "../adapter.ts";
-import type { TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
+import type {
+  FdListenConfig,
+  RuntimeAdapter,
+  TcpConnectConfig,
+  TcpListenConfig,
+  UnixListenConfig,
+} from "../adapter.ts";
+import type { SuccessorConfig, TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
+import { processInfo } from "../shared/process_info.ts";
 import { boundAddress } from "./bound_address.ts";
-import { withSystemCode } from "./bun_errors.ts";
+import { tcpListenError, unixConnectError, withSystemCode } from "./bun_errors.ts";
 import { bun, runtimeName } from "./bun_types.ts";
 import type { BunListener, BunSocketHandler, BunTcpListenOptions } from "./bun_types.ts";
 import type { BunSocketChannel, UnixEnds } from "./socket_channel.ts";
@@ -56,7 +63,9 @@ function listenTcp(config: TcpListenConfig): Promise<ListenSocket> {
     (listener) => boundAddress(listener, host),
     undefined,
     tcp,
-  );
+  ).catch(async (error: unknown) => {
+    throw await tcpListenError(error, host);
+  });
 }
 
 function listenUnix(config: UnixListenConfig): Promise<ListenSocket> {
@@ -67,6 +76,36 @@ function listenUnix(config: UnixListenConfig): Promise<ListenSocket> {
     ends,
     undefined,
   );
+}
+
+/**
+ * `Bun.listen({ fd })` takes a descriptor that is already bound and
+ * listening. Nothing tells the socket file of an inherited Unix socket, so
+ * its address is `{ path: "" }`.
+ */
+function listenFd(config: FdListenConfig): Promise<ListenSocket> {
+  const unix = config.kind === "unix";
+  return serve(
+    (socket) => bun.listen({ fd: config.fd, backlog: config.backlog, allowHalfOpen: true, socket }),
+    (listener) => unix ? { path: "" } : boundAddress(listener, "0.0.0.0"),
+    unix ? { local: "", remote: "" } : undefined,
+    unix ? undefined : { noDelay: config.noDelay, keepAlive: config.keepAlive },
+  );
+}
+
+/** An `AcceptQueue` that also tells its listener's descriptor, for a handover. */
+class BunAcceptQueue extends AcceptQueue {
+  readonly #listener: BunListener;
+
+  constructor(listener: BunListener, address: Address) {
+    super(address, () => stop(listener));
+    this.#listener = listener;
+  }
+
+  get fd(): number | undefined {
+    const fd = this.#listener.fd;
+    return this.isClosed || fd === undefined || fd < 0 ? undefined : fd;
+  }
 }
 
 /** Opens a Bun listener whose connections, as `StreamSocket`s, wait in an `AcceptQueue`. */
@@ -84,7 +123,7 @@ function serve(
   } catch (error) {
     return Promise.reject(withSystemCode(error));
   }
-  to.queue = new AcceptQueue(address(listener), () => stop(listener));
+  to.queue = new BunAcceptQueue(listener, address(listener));
   return Promise.resolve(to.queue);
 }
 
@@ -106,7 +145,11 @@ function connectTcp(config: TcpConnectConfig): Promise<Socket> {
 }
 
 function connectUnix(path: string): Promise<Socket> {
-  return connect({ unix: path }, { socket: undefined, unix: { local: "", remote: path }, tcp: undefined });
+  return connect({ unix: path }, { socket: undefined, unix: { local: "", remote: path }, tcp: undefined }).catch(
+    async (error: unknown) => {
+      throw await unixConnectError(error, path);
+    },
+  );
 }
 
 /** `Bun.connect` to `to`; resolves with the socket the `open` handler made. */
@@ -139,15 +182,25 @@ const connectTls = (config: TlsConnectConfig) => import("./tls_sockets.ts").then
 const upgradeTls = (socket: Socket, config: TlsUpgradeConfig) =>
   import("../shared/tls_upgrade.ts").then((m) => m.upgradeTls(socket, config));
 
+// node:child_process and node:fs are loaded for a handover only.
+const successor = () => import("../shared/successor.ts");
+const spawnSuccessor = (config: SuccessorConfig) =>
+  successor().then((m) => m.spawnSuccessor(config, runtimeName, false));
+const writeAndClose = (fd: number, text: string) => successor().then((m) => m.writeAndClose(fd, text));
+
 /** The adapter the runtime detector loads on Bun. */
 export const bunAdapter: RuntimeAdapter = {
   name: runtimeName,
   listenTcp,
   connectTcp,
+  listenFd,
   listenUnix,
   connectUnix,
   removeSocketFile,
   readTextFile,
+  processInfo,
+  spawnSuccessor,
+  writeAndClose,
   listenTls,
   connectTls,
   upgradeTls,

@@ -87,6 +87,12 @@ export interface BunUnixListenOptions<Data> extends BunSocketOptions<Data> {
   backlog?: number;
 }
 
+/** `Bun.listen` on a descriptor that is already bound and listening (TCP or Unix). */
+export interface BunFdListenOptions<Data> extends BunSocketOptions<Data> {
+  fd: number;
+  backlog?: number;
+}
+
 /** `Bun.connect` over TCP. */
 export interface BunTcpConnectOptions<Data> extends BunSocketOptions<Data> {
   hostname: string;
@@ -106,6 +112,8 @@ export interface BunListener {
   readonly hostname?: string;
   /** The socket file (Unix). */
   readonly unix?: string;
+  /** The listen socket's descriptor. */
+  readonly fd?: number;
   /** Fills `out` with the bound `{ address, port, family }` (TCP). */
   getsockname?(out: { address?: string; port?: number; family?: string }): void;
   /**
@@ -118,7 +126,9 @@ export interface BunListener {
 /** The slice of the `Bun` global the adapter uses. */
 export interface BunApi {
   readonly version: string;
-  listen<Data>(options: BunTcpListenOptions<Data> | BunUnixListenOptions<Data>): BunListener;
+  listen<Data>(
+    options: BunTcpListenOptions<Data> | BunUnixListenOptions<Data> | BunFdListenOptions<Data>,
+  ): BunListener;
   connect<Data>(options: BunTcpConnectOptions<Data> | BunUnixConnectOptions<Data>): Promise<BunSocket<Data>>;
 }
 

@@ -1,44 +1,77 @@
 /**
  * The Deno runtime adapter: TCP and Unix domain sockets over Deno's own
- * `Deno.listen` / `Deno.connect` (never `node:net`).
+ * `Deno.listen` / `Deno.connect`, and over Deno's `node:net` (loaded on first
+ * use) only for what `Deno.listen` cannot do.
  *
  * - An undefined `host` binds `"0.0.0.0"` (IPv4 only), Deno's own default;
  *   dual-stack `"::"` depends on the system's `IPV6_V6ONLY` setting, so
  *   listening on IPv6 is left to an explicit `host: "::"`.
  * - `backlog` is passed as `tcpBacklog` (Deno 2.9+; older versions ignore
  *   it). Unix listen sockets take no backlog option: Deno's default applies.
- * - `reusePort` needs Linux (elsewhere Deno silently ignores it) and Deno's
+ * - `reusePort` needs Linux (elsewhere Deno silently ignores it, so it is
+ *   rejected with `UnsupportedError`). `Deno.listen` takes it only with
  *   `--unstable-net` (without it, Deno exits the process instead of
- *   throwing), else it is rejected with `UnsupportedError`.
+ *   throwing), so without that flag the listen socket is Deno's `node:net`
+ *   server, which sets SO_REUSEPORT with no flag.
+ * - An inherited descriptor (`tcp({ fd })`, `unix({ fd })`) is listened on
+ *   through Deno's `node:net` too: `Deno.listen` has no `fd` option and,
+ *   given one, silently binds a random port instead.
  * - Errors are Deno's own, which carry a system `code` (`"EADDRINUSE"`,
  *   `"ECONNREFUSED"`, `"ENOENT"` for a missing socket file ...).
  *
  * @module
  */
-import type { RuntimeAdapter, TcpConnectConfig, TcpListenConfig, UnixListenConfig } from "../adapter.ts";
-import type { TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
+import type {
+  FdListenConfig,
+  RuntimeAdapter,
+  TcpConnectConfig,
+  TcpListenConfig,
+  UnixListenConfig,
+} from "../adapter.ts";
+import type { SuccessorConfig, TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
+import { processInfo } from "../shared/process_info.ts";
 import { systemErrorCode, UnsupportedError } from "../../errors.ts";
 import { StreamSocket } from "../../socket/stream_socket.ts";
-import type { ListenSocket, Socket } from "../../transport.ts";
+import type { Address, ListenSocket, Socket } from "../../transport.ts";
 import { ConnChannel } from "./conn_channel.ts";
 import { withSystemCode } from "./deno_errors.ts";
 import { deno } from "./deno_types.ts";
 import type { DenoConn, DenoTcpConn, DenoTcpListenOptions } from "./deno_types.ts";
 import { DenoListenSocket } from "./listen_socket.ts";
+import { soleListeningDescriptor } from "./listener_fd.ts";
 import { denoTls } from "./tls_types.ts";
 
 const name = `deno ${deno.version.deno}`;
 
-/** Throws `UnsupportedError` unless `Deno.listen({ reusePort: true })` works here. */
-function checkReusePort(): void {
+/**
+ * Whether `Deno.listen({ reusePort: true })` works here: Deno gates it
+ * behind the `net` unstable feature and exits the process when that is off;
+ * `Deno.listenDatagram` exists exactly when it is on. Throws
+ * `UnsupportedError` off Linux, where no path honours SO_REUSEPORT.
+ */
+function denoListenHasReusePort(): boolean {
   if (deno.build.os !== "linux") {
     throw new UnsupportedError("reusePort", name, `Deno supports SO_REUSEPORT on Linux only, not ${deno.build.os}`);
   }
-  // Deno gates reusePort behind the `net` unstable feature and exits the
-  // process when it is off; `Deno.listenDatagram` exists exactly when it is on.
-  if (typeof deno.listenDatagram !== "function") {
-    throw new UnsupportedError("reusePort", name, "run Deno with --unstable-net");
+  return typeof deno.listenDatagram === "function";
+}
+
+/** Deno's `node:net`, loaded only for what `Deno.listen` cannot do. */
+const netListen = () => import("../shared/net_listen.ts");
+
+async function listenWithNodeNet(open: (m: Awaited<ReturnType<typeof netListen>>) => Promise<ListenSocket>) {
+  try {
+    return await open(await netListen());
+  } catch (error) {
+    throw withSystemCode(error);
   }
+}
+
+/** Deno's `node:net` does not tell a server's descriptor: it is found through `/proc`. */
+const findDescriptor = (address: Address) => "port" in address ? soleListeningDescriptor(address.port) : undefined;
+
+function listenFd(config: FdListenConfig): Promise<ListenSocket> {
+  return listenWithNodeNet((m) => m.netFdListenSocket(config, findDescriptor));
 }
 
 function listenTcp(config: TcpListenConfig): Promise<ListenSocket> {
@@ -50,7 +83,7 @@ function listenTcp(config: TcpListenConfig): Promise<ListenSocket> {
   };
   try {
     if (config.reusePort) {
-      checkReusePort();
+      if (!denoListenHasReusePort()) return listenWithNodeNet((m) => m.netTcpListenSocket(config, findDescriptor));
       options.reusePort = true;
     }
     const listener = deno.listen(options);
@@ -125,15 +158,25 @@ const connectTls = (config: TlsConnectConfig) => import("./tls_sockets.ts").then
 const upgradeTls = (socket: Socket, config: TlsUpgradeConfig) =>
   import("../shared/tls_upgrade.ts").then((m) => m.upgradeTls(socket, config));
 
+// node:child_process and node:fs are loaded for a handover only. Deno's
+// spawn clears O_NONBLOCK on the listen sockets it passes (see successor.ts).
+const successor = () => import("../shared/successor.ts");
+const spawnSuccessor = (config: SuccessorConfig) => successor().then((m) => m.spawnSuccessor(config, name, true));
+const writeAndClose = (fd: number, text: string) => successor().then((m) => m.writeAndClose(fd, text));
+
 /** The {@linkcode RuntimeAdapter} for Deno. */
 export const denoAdapter: RuntimeAdapter = {
   name,
   listenTcp,
   connectTcp,
+  listenFd,
   listenUnix,
   connectUnix,
   removeSocketFile,
   readTextFile,
+  processInfo,
+  spawnSuccessor,
+  writeAndClose,
   listenTls,
   connectTls,
   upgradeTls,

@@ -74,6 +74,9 @@ export interface DenoNamespace {
   connect(options: { transport?: "tcp"; hostname: string; port: number }): Promise<DenoTcpConn>;
   connect(options: { transport: "unix"; path: string }): Promise<DenoConn>;
   lstat(path: string): Promise<DenoFileInfo>;
+  readTextFileSync(path: string): string;
+  readDirSync(path: string): Iterable<{ name: string }>;
+  readLinkSync(path: string): string;
   remove(path: string): Promise<void>;
   readonly version: { readonly deno: string };
   readonly build: { readonly os: string };

@@ -11,6 +11,7 @@ import { ClosedError } from "../../errors.ts";
 import type { Address, ListenSocket, Socket } from "../../transport.ts";
 import { withSystemCode } from "./deno_errors.ts";
 import type { DenoConn, DenoListener } from "./deno_types.ts";
+import { soleListeningDescriptor } from "./listener_fd.ts";
 import { toAddress } from "./net_address.ts";
 
 function ignore(): void {}
@@ -39,6 +40,15 @@ export class DenoListenSocket<C extends DenoConn = DenoConn> implements ListenSo
     this.#listener = listener;
     this.#wrap = wrap;
     this.address = toAddress(listener.addr);
+  }
+
+  /**
+   * The descriptor, found through `/proc` (Deno does not expose it): only
+   * when it is the one TCP socket of this process listening on this port,
+   * else `undefined` (several `reusePort` sockets cannot be told apart).
+   */
+  get fd(): number | undefined {
+    return this.#closed || !("port" in this.address) ? undefined : soleListeningDescriptor(this.address.port);
   }
 
   /**

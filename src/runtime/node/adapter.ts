@@ -8,19 +8,24 @@ import * as net from "node:net";
 import { StreamSocket } from "../../socket/stream_socket.ts";
 import type { ListenSocket, Socket } from "../../transport.ts";
 import type { RuntimeAdapter, TcpConnectConfig, TcpListenConfig, UnixListenConfig } from "../adapter.ts";
-import type { TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
-import { HIGH_WATER_MARK, listening, listenNetTcp, runtimeName, serve } from "./net_listen.ts";
+import type { SuccessorConfig, TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
+import { processInfo } from "../shared/process_info.ts";
+import { HIGH_WATER_MARK, listening, netFdListenSocket, netTcpListenSocket, serve } from "../shared/net_listen.ts";
+import { unixListenError } from "./node_errors.ts";
+import { checkReusePort, runtimeName } from "./node_version.ts";
 import { NodeSocketChannel } from "../shared/net_socket_channel.ts";
 import { readTextFile, removeSocketFile } from "../shared/socket_files.ts";
 
 async function listenTcp(config: TcpListenConfig): Promise<ListenSocket> {
-  const { server, address } = await listenNetTcp(config, false);
-  return serve(server, address, (socket) => new StreamSocket(new NodeSocketChannel(socket)));
+  checkReusePort(config.reusePort);
+  return await netTcpListenSocket(config);
 }
 
 async function listenUnix(config: UnixListenConfig): Promise<ListenSocket> {
   const server = net.createServer({ allowHalfOpen: true, highWaterMark: HIGH_WATER_MARK });
-  await listening(server, { path: config.path, backlog: config.backlog });
+  await listening(server, { path: config.path, backlog: config.backlog }).catch(async (error: unknown) => {
+    throw await unixListenError(error, config.path);
+  });
   const unix = { local: config.path, remote: "" };
   return serve(server, { path: config.path }, (socket) => new StreamSocket(new NodeSocketChannel(socket, unix)));
 }
@@ -62,15 +67,25 @@ const connectTls = (config: TlsConnectConfig) => import("./tls_sockets.ts").then
 const upgradeTls = (socket: Socket, config: TlsUpgradeConfig) =>
   import("../shared/tls_upgrade.ts").then((m) => m.upgradeTls(socket, config));
 
+// node:child_process and node:fs are loaded for a handover only.
+const successor = () => import("../shared/successor.ts");
+const spawnSuccessor = (config: SuccessorConfig) =>
+  successor().then((m) => m.spawnSuccessor(config, runtimeName, false));
+const writeAndClose = (fd: number, text: string) => successor().then((m) => m.writeAndClose(fd, text));
+
 /** The adapter the runtime detector loads on Node.js. */
 export const nodeAdapter: RuntimeAdapter = {
   name: runtimeName,
   listenTcp,
   connectTcp,
+  listenFd: netFdListenSocket,
   listenUnix,
   connectUnix,
   removeSocketFile,
   readTextFile,
+  processInfo,
+  spawnSuccessor,
+  writeAndClose,
   listenTls,
   connectTls,
   upgradeTls,
