@@ -33,7 +33,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const published = ["mod.ts", "testing.ts", "src", "transports", "testing"];
 /** Built-ins every runtime implements alike, and the one module allowed to load each. */
 const neutralBuiltins = {
-  "node:async_hooks": ["src/async_context.ts"],
+  "node:async_hooks": ["testing/_async_context.ts"],
   "node:diagnostics_channel": ["src/telemetry/channels.ts"],
 };
 const runtimes = ["node", "deno", "bun"];

@@ -26,9 +26,11 @@ const ACCEPT_ERRORS: Readonly<Record<string, "stop" | "back off" | "retry">> = {
   ENFILE: "back off",
   ENOBUFS: "back off",
   ENOMEM: "back off",
-  // The client left between the kernel's handshake and our accept().
+  // The client left between the kernel's handshake and our accept() (Deno reports ENOTCONN:
+  // its accept() also asks for the peer's address, which a reset connection no longer has).
   ECONNABORTED: "retry",
   ECONNRESET: "retry",
+  ENOTCONN: "retry",
   // Network errors accept(2) reports for the pending connection, which it
   // says to treat like EAGAIN; and a firewall rule refusing this one client.
   EPROTO: "retry",

@@ -6,7 +6,7 @@
  */
 import type { Listener } from "./listener.ts";
 import type { ProxyHeader } from "./proxy/proxy_header.ts";
-import type { Socket, Transport } from "./transport.ts";
+import type { Address, Socket, Transport } from "./transport.ts";
 
 /**
  * One accepted connection, handed to the protocol function. Its life:
@@ -64,6 +64,33 @@ export interface Connection<P = unknown> {
   readonly listener: Listener<P>;
   /** The transport that accepted it. */
   readonly transport: Transport;
+  /**
+   * Where the connection came from, read once when it was accepted, so it
+   * is still known after the peer reset the connection (the failure log names
+   * it too). The raw peer: behind a load balancer that is the balancer (the
+   * client is in {@linkcode Connection.proxyHeader}). `undefined` only when
+   * the runtime could not tell.
+   *
+   * @example The client's own address and port
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { listen, tcp } from "../mod.ts";
+   * await using listener = await listen({
+   *   transport: tcp({ host: "127.0.0.1" }),
+   *   protocol: async (conn) => {
+   *     const socket = await conn.handshake();
+   *     const peer = conn.peer as { address: string; port: number };
+   *     await socket.send(`${peer.address}:${peer.port}`);
+   *   },
+   * });
+   * const client = await tcp().connect({ port: listener.port! });
+   * const local = client.sockname() as { address: string; port: number };
+   * const expected = `${local.address}:${local.port}`;
+   * assert(new TextDecoder().decode((await client.recv(expected.length, { timeout: 5000 }))!) === expected);
+   * await client.close();
+   * ```
+   */
+  readonly peer: Address | undefined;
   /** Aborted when the listener stops: finish up, the socket closes after `shutdownTimeout`. */
   readonly signal: AbortSignal;
   /**

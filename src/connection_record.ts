@@ -10,7 +10,7 @@
 import { HandshakeError, ProxyHeaderError, TimeoutError } from "./errors.ts";
 import type { ProxyHeader } from "./proxy/proxy_header.ts";
 import { type ProxyHeaderReading, readProxyHeader } from "./proxy/reader.ts";
-import type { Socket, Transport } from "./transport.ts";
+import type { Address, Socket, Transport } from "./transport.ts";
 
 /** `#stopReason` of a connection whose listener has not stopped. */
 const NOT_STOPPED: unique symbol = Symbol("not stopped");
@@ -46,6 +46,8 @@ export interface ConnectionOwner<L> {
 export class ConnectionRecord<L> {
   readonly id: number;
   readonly transport: Transport;
+  /** The peer, read once at accept: a reset socket may no longer know it (Node.js, Bun). */
+  readonly peer: Address | undefined;
   /** The socket to close when the protocol ends: the accepted one, then the handshaken one. */
   socket: Socket;
   /** Counted against `maxConnections`. */
@@ -65,8 +67,9 @@ export class ConnectionRecord<L> {
   #ended: Promise<void> | typeof ENDED | undefined;
   #resolveEnded: (() => void) | undefined;
 
-  constructor(id: number, socket: Socket, transport: Transport, owner: ConnectionOwner<L>) {
+  constructor(id: number, socket: Socket, transport: Transport, owner: ConnectionOwner<L>, peer: Address | undefined) {
     this.id = id;
+    this.peer = peer;
     this.socket = socket;
     this.transport = transport;
     this.#owner = owner;

@@ -16,9 +16,12 @@ import type { ProxyHeaderReading } from "./proxy/reader.ts";
 /** How long `stop()` lets connections finish: ms, `Infinity`, or `"brutal"` (not at all). */
 export type ShutdownTimeout = number | "brutal";
 
-/** `maxConnections`: an integer from 1, or `Infinity`. */
-export function checkMaxConnections(value: unknown): number {
-  return integerOption("maxConnections", value, 1, Infinity, 1024);
+/**
+ * `maxConnections`: an integer from 1, or `Infinity`. `name` says where it
+ * was given: the `listen()` option, or the `listener.maxConnections` setter.
+ */
+export function checkMaxConnections(value: unknown, name = "listen() option maxConnections"): number {
+  return integerOption(name, value, 1, Infinity, 1024);
 }
 
 /**
@@ -98,7 +101,7 @@ export class ConnectionSupervisor<L> implements ConnectionOwner<L> {
 
   /** Raising the limit lets waiting acceptors through; lowering it closes nothing. */
   set maxConnections(value: number) {
-    this.#maxConnections = checkMaxConnections(value);
+    this.#maxConnections = checkMaxConnections(value, "listener.maxConnections");
     this.#admitWaiting();
   }
 
@@ -166,7 +169,7 @@ export class ConnectionSupervisor<L> implements ConnectionOwner<L> {
     this.#admitted--;
     this.#accepted++;
     this.#active++;
-    const conn = new ConnectionRecord<L>(this.#nextId++, socket, transport, this);
+    const conn = new ConnectionRecord<L>(this.#nextId++, socket, transport, this, peerOf(socket));
     this.#connections.add(conn);
     this.#notify();
     let result: void | Promise<void>;
@@ -192,7 +195,7 @@ export class ConnectionSupervisor<L> implements ConnectionOwner<L> {
   }
 
   handshakeFailed(conn: ConnectionRecord<L>, error: HandshakeError): void {
-    this.#logger.warn(`corral: [${conn.ref}] connection ${conn.id} from ${peer(conn.socket)}: ${error.message}`);
+    this.#logger.warn(`corral: [${conn.ref}] connection ${conn.id} from ${formatAddress(conn.peer)}: ${error.message}`);
   }
 
   #end(conn: ConnectionRecord<L>, threw: boolean, error?: unknown): void {
@@ -211,7 +214,7 @@ export class ConnectionSupervisor<L> implements ConnectionOwner<L> {
   }
 
   #logFailure(conn: ConnectionRecord<L>, error: unknown): void {
-    const message = `corral: [${conn.ref}] connection ${conn.id} from ${peer(conn.socket)} failed`;
+    const message = `corral: [${conn.ref}] connection ${conn.id} from ${formatAddress(conn.peer)} failed`;
     // Sockets torn down by a stop make protocols fail on purpose: not news.
     if (this.#stopping && error instanceof ClosedError) this.#logger.debug(message, error);
     else this.#logger.error(message, error);
@@ -268,16 +271,23 @@ export class ConnectionSupervisor<L> implements ConnectionOwner<L> {
   }
 }
 
-function peer(socket: Socket): string {
+/**
+ * The peer of a socket just accepted. Read now, not when it is first
+ * needed: Node.js and Bun forget it once the socket is gone, and a log line
+ * about a reset must still name it. One `getpeername(2)` at most (Deno and
+ * TLS sockets already hold it); the socket keeps the value for `peername()`.
+ */
+function peerOf(socket: Socket): Address | undefined {
   try {
-    return formatAddress(socket.peername());
+    return socket.peername();
   } catch {
-    return "unknown peer";
+    return undefined;
   }
 }
 
-/** Renders an address for logs: `127.0.0.1:5555`, `[::1]:5555`, a path or a memory name. */
-function formatAddress(address: Address): string {
+/** Renders a peer for logs: `127.0.0.1:5555`, `[::1]:5555`, a path or a memory name. */
+function formatAddress(address: Address | undefined): string {
+  if (address === undefined) return "unknown peer";
   if ("port" in address) {
     return address.family === "IPv6" ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
   }

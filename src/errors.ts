@@ -214,16 +214,40 @@ export class ListenError extends CorralError {}
 export function toListenError(error: unknown, where: string): Error {
   if (error instanceof UnsupportedError || error instanceof ListenError) return error;
   const code = systemErrorCode(error) ?? "ELISTEN";
-  const reason = error instanceof Error ? error.message : String(error);
-  return new ListenError(code, `cannot listen on ${where}: ${reason}`, { cause: error });
+  return new ListenError(code, `cannot listen on ${where}: ${reasonOf(error)}`, { cause: error });
 }
 
 /** Wraps a runtime's connect failure in a `ClosedError` with the system code, such as `ECONNREFUSED`. */
 export function toConnectError(error: unknown, where: string): Error {
   if (error instanceof UnsupportedError || error instanceof ClosedError) return error;
   const code = systemErrorCode(error) ?? "ECONNREFUSED";
-  const reason = error instanceof Error ? error.message : String(error);
-  return new ClosedError(`cannot connect to ${where}: ${reason}`, code, { cause: error });
+  return new ClosedError(`cannot connect to ${where}: ${reasonOf(error)}`, code, { cause: error });
+}
+
+/** Where `recode` keeps the code (and reason) Corral reports for a runtime's error. */
+const RECODED: unique symbol = Symbol("corral.recoded");
+
+type Recodable = { [RECODED]?: { code: string; reason: string | undefined } };
+
+/**
+ * Gives a runtime's error the code Corral reports for that kind of mistake
+ * on every runtime, and a clearer reason when the runtime's is misleading
+ * (Node.js says `EACCES` for a socket file in a missing folder, where Deno
+ * and Bun say `ENOENT`). The error itself is kept, so it stays the `cause`
+ * of the `ListenError` or `ClosedError` that reports it.
+ */
+export function recode(error: unknown, code: string, reason?: string): unknown {
+  if (error !== null && typeof error === "object" && Object.isExtensible(error)) {
+    Object.defineProperty(error, RECODED, { value: { code, reason }, configurable: true });
+    return error;
+  }
+  return Object.assign(new Error(reason ?? String(error), { cause: error }), { code });
+}
+
+function reasonOf(error: unknown): string {
+  const reason = (error as Recodable | null)?.[RECODED]?.reason;
+  if (reason !== undefined) return `${reason} (${error instanceof Error ? error.message : String(error)})`;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -232,6 +256,7 @@ export function toConnectError(error: unknown, where: string): Error {
  * given theirs in the Deno adapter).
  */
 export function systemErrorCode(err: unknown): string | undefined {
-  const code = err !== null && typeof err === "object" ? (err as { code?: unknown }).code : undefined;
+  if (err === null || typeof err !== "object") return undefined;
+  const code = (err as Recodable)[RECODED]?.code ?? (err as { code?: unknown }).code;
   return typeof code === "string" ? code : undefined;
 }

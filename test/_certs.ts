@@ -18,7 +18,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Listener, Socket } from "../mod.ts";
 import { tls, type TlsConnectOptions, type TlsOptions } from "../transports/tls.ts";
-import { runtimeName } from "./_runtime.ts";
 
 /** A certificate and its key, as PEM text and as file paths. */
 export interface CertFiles {
@@ -134,25 +133,6 @@ function files(dir: string, name: string): CertFiles {
   const keyPath = join(dir, `${name}.key`);
   return { cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8"), certPath, keyPath };
 }
-
-/**
- * What this runtime's TLS can do (see README's runtime matrix); what it
- * cannot do is asserted to be an `UnsupportedError`.
- */
-export const tlsCaps = {
-  /** Certificates chosen by SNI name on a listener (`sni`). */
-  sni: runtimeName === "node",
-  /** Asking clients for a certificate (`requestCert`). */
-  requestCert: runtimeName !== "deno",
-  /** `minVersion: "TLSv1.3"`. */
-  minVersion13: runtimeName !== "deno",
-  /** A client with `rejectUnauthorized: false`. */
-  insecureClient: runtimeName !== "deno",
-  /** `socket.tls` has the protocol version, the cipher and the peer certificate. */
-  details: runtimeName !== "deno",
-  /** The server's `socket.tls.serverName`. */
-  serverSideName: runtimeName !== "deno",
-};
 
 /** Listen options for a TLS listener on 127.0.0.1 with the localhost certificate. */
 export function serverOptions(extra: TlsOptions = {}): TlsOptions {

@@ -28,6 +28,8 @@ export interface TransportFixture {
   make(): Transport;
   /** Connects a client to a listener made with `make()`. */
   connect(listener: Listener<unknown>): Promise<Socket>;
+  /** Why a conformance case cannot run on this fixture here (a runtime limit), or `undefined` to run it. */
+  skip?(caseName: string): string | undefined;
 }
 
 let unixCounter = 0;

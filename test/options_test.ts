@@ -23,9 +23,9 @@ suite("options", () => {
       "maxConnections 0",
       { maxConnections: 0 },
       RangeError,
-      /maxConnections must be an integer from 1 to Infinity, got 0/,
+      /^listen\(\) option maxConnections must be an integer from 1 to Infinity, got 0$/,
     ],
-    ["maxConnections NaN", { maxConnections: NaN }, TypeError, /maxConnections/],
+    ["maxConnections NaN", { maxConnections: NaN }, TypeError, /^listen\(\) option maxConnections must be/],
     ["handshakeTimeout negative", { handshakeTimeout: -1 }, RangeError, /handshakeTimeout must be an integer from 0/],
     ["shutdownTimeout word", { shutdownTimeout: "soon" }, TypeError, /shutdownTimeout \(or "brutal"\)/],
     ["protocol missing", { protocol: undefined }, TypeError, /protocol must be a function/],
@@ -64,7 +64,16 @@ suite("options", () => {
 
   test("maxConnections setter validates", async () => {
     await using listener = await start(base());
-    assert.throws(() => (listener.maxConnections = -5), RangeError);
+    assert.throws(
+      () => (listener.maxConnections = -5),
+      (e: unknown) =>
+        e instanceof RangeError &&
+        /^listener\.maxConnections must be an integer from 1 to Infinity, got -5$/.test(e.message),
+    );
+    assert.throws(
+      () => (listener.maxConnections = "9" as never),
+      /TypeError: listener\.maxConnections must be a number/,
+    );
     assert.equal(listener.maxConnections, 1024);
   });
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { ClosedError, type Connection, type Protocol } from "../mod.ts";
 import { testProtocol, TestProtocolError, VirtualClock } from "../testing.ts";
 import { suite, test } from "./_harness.ts";
-import { echo, readAll, text } from "./_fixtures.ts";
+import { echo, readAll, text, waitFor } from "./_fixtures.ts";
 
 /** Reads until end of stream, recording each read's size, then answers with the byte count. */
 function recording(sizes: number[]): Protocol {
@@ -167,5 +167,78 @@ suite("testProtocol", () => {
     await assert.rejects(testProtocol(echo, { name: "x" } as never, () => {}), /unknown option "name"/);
     await assert.rejects(testProtocol(echo, { settleTimeout: -1 }, () => {}), RangeError);
     await assert.rejects(testProtocol("echo" as never, {}, () => {}), TypeError);
+  });
+});
+
+/** A user's helper: rejects when `promise` takes longer than `ms`; its timer is made after the call started. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+/** A protocol that forgets a 60-second timer. */
+const forgetful: Protocol = async (conn) => {
+  const socket = await conn.handshake();
+  setTimeout(() => {}, 60_000);
+  await readAll(socket);
+};
+
+suite("testProtocol: timers are told apart by async context", () => {
+  test("a caller's withTimeout(testProtocol(...), 10_000) is not a timer left behind", async () => {
+    await withTimeout(
+      testProtocol(echo, {}, async (client) => {
+        await client.send("ping");
+        assert.equal(text(await client.recv(4, { timeout: 5000 })), "ping");
+      }),
+      10_000,
+    );
+  });
+
+  test("Promise.race with a caller's timeout: it passes, and the caller's timers keep running", async () => {
+    const run = testProtocol(echo, {}, async (client) => {
+      await client.send("pong");
+      assert.equal(text(await client.recv(4, { timeout: 5000 })), "pong");
+    });
+    // Made after testProtocol started, in the caller's context: none of them is the protocol's.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("late")), 10_000)));
+    let ticks = 0;
+    const ticking = setInterval(() => ticks++, 1);
+    try {
+      await Promise.race([run, timeout]);
+      const before = ticks;
+      await waitFor(() => ticks > before); // testProtocol cleared nothing of the caller's
+    } finally {
+      clearTimeout(timer);
+      clearInterval(ticking);
+    }
+  });
+
+  test("wrapped in a timeout, the protocol's own timer is still caught, and only that one", async () => {
+    const error = await failure(withTimeout(testProtocol(forgetful, {}, async () => {}), 10_000));
+    assert.ok(error instanceof TestProtocolError, `got ${error}`);
+    assert.deepEqual(error.problems.filter((p) => p.startsWith("a timer")).map((p) => p.split(" made ")[0]), [
+      "a timer was left behind: setTimeout(…, 60000)",
+    ]);
+  });
+
+  test("a timer the body makes counts, as documented", async () => {
+    const error = await failure(testProtocol(echo, {}, () => void setTimeout(() => {}, 45_000)));
+    assert.match(error.message, /a timer was left behind: setTimeout\(…, 45000\)/);
+  });
+
+  test("two runs at once each report their own timers only", async () => {
+    const [leaky, clean] = await Promise.all([
+      testProtocol(forgetful, {}, async () => {}).then(() => undefined, (e) => e),
+      testProtocol(echo, {}, async (client) => {
+        await client.send("x");
+        assert.equal(text(await client.recv(1, { timeout: 5000 })), "x");
+      }).then(() => undefined, (e) => e),
+    ]);
+    assert.ok(leaky instanceof TestProtocolError && /setTimeout\(…, 60000\)/.test(leaky.message), `got ${leaky}`);
+    assert.equal(clean, undefined, `the clean run failed: ${clean}`);
   });
 });

@@ -3,7 +3,9 @@
  * `setInterval` while a `testProtocol` runs, so timers left pending at the
  * end can be reported (and cleared). No test framework and no runtime API:
  * the global functions are wrapped while at least one watch is open and put
- * back when the last one closes.
+ * back when the last one closes. A watch takes only the timers its `owns()`
+ * claims (made under its test's async context), so a caller's own timer
+ * around the test, or another test's, is never its business.
  *
  * @module
  */
@@ -44,15 +46,25 @@ export const unwatchedClearTimeout: ClearFunction = scope.clearTimeout.bind(glob
 
 type TimerFunctions = Pick<typeof scope, "setTimeout" | "clearTimeout" | "setInterval" | "clearInterval">;
 
-const open = new Set<Map<unknown, WatchedTimer>>();
+/** An open watch: its pending timers, and whether a timer made now is its own. */
+interface Watch {
+  live: Map<unknown, WatchedTimer>;
+  owns: () => boolean;
+}
+
+const open = new Set<Watch>();
 let saved: TimerFunctions | undefined; // the functions found at install time
 let installed: TimerFunctions | undefined; // the wrappers put in their place
 
-/** Opens a watch on the global timer functions. */
-export function watchTimers(): TimerWatch {
+/**
+ * Opens a watch on the global timer functions; it keeps the timers made
+ * while `owns()` returns true (every timer, when left out).
+ */
+export function watchTimers(owns: () => boolean = () => true): TimerWatch {
   if (open.size === 0) install();
   const live = new Map<unknown, WatchedTimer>();
-  open.add(live);
+  const watch: Watch = { live, owns };
+  open.add(watch);
   return {
     leftBehind() {
       const left = [...live.values()];
@@ -65,7 +77,7 @@ export function watchTimers(): TimerWatch {
     },
     nextTurn: () => new Promise<void>((resolve) => unwatchedSetTimeout(resolve, 0)),
     stop() {
-      if (!open.delete(live) || open.size > 0 || saved === undefined || installed === undefined) return;
+      if (!open.delete(watch) || open.size > 0 || saved === undefined || installed === undefined) return;
       // Put back only what is still ours: a fake-timer library installed meanwhile keeps its functions.
       for (const key of Object.keys(saved) as (keyof TimerFunctions)[]) {
         if (scope[key] === installed[key]) Object.assign(scope, { [key]: saved[key] });
@@ -93,7 +105,9 @@ function install(): void {
 
 function wrapSet(original: TimerFunction, kind: WatchedTimer["kind"]): TimerFunction {
   const wrapper: TimerFunction = (callback, delay, ...args) => {
-    if (typeof callback !== "function") return original.call(globalThis, callback, delay, ...args);
+    const owners = typeof callback === "function" ? [...open].filter((watch) => watch.owns()) : [];
+    // Nobody's business (the caller's own timeout around a test): the timer is left untouched.
+    if (owners.length === 0) return original.call(globalThis, callback, delay, ...args);
     const timer: WatchedTimer = { kind, delay: Number(delay ?? 0) || 0, origin: origin(), handle: undefined };
     timer.handle = original.call(
       globalThis,
@@ -104,7 +118,7 @@ function wrapSet(original: TimerFunction, kind: WatchedTimer["kind"]): TimerFunc
       delay,
       ...args,
     );
-    for (const live of open) live.set(timer.handle, timer);
+    for (const watch of owners) watch.live.set(timer.handle, timer);
     return timer.handle;
   };
   // Keep extras such as Node.js's util.promisify.custom.
@@ -122,7 +136,7 @@ function wrapClear(original: ClearFunction): ClearFunction {
 }
 
 function forget(handle: unknown): void {
-  for (const live of open) live.delete(handle);
+  for (const watch of open) watch.live.delete(handle);
 }
 
 /** The frame that called the timer function: where the timer was made, as "at ...". */

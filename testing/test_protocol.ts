@@ -13,6 +13,7 @@ import type { Protocol } from "../src/listen_options.ts";
 import type { Logger } from "../src/logger.ts";
 import { integerOption, rejectUnknownOptions } from "../src/options.ts";
 import type { Socket } from "../src/transport.ts";
+import { asyncContext } from "./_async_context.ts";
 import { unwatchedClearTimeout, unwatchedSetTimeout, watchTimers } from "./_timer_watch.ts";
 import { memory, type MemoryConnectOptions, type MemoryFaultOptions, VirtualClock } from "../transports/memory.ts";
 import { FAULT_OPTIONS, hasFaults } from "../transports/memory/faults.ts";
@@ -20,7 +21,10 @@ import { randomSeed } from "../transports/memory/seeded_random.ts";
 
 /** Options of {@linkcode testProtocol}: the memory transport's fault options, and a few of `listen()`'s. */
 export interface TestProtocolOptions<P = unknown> extends MemoryFaultOptions {
-  /** Bytes each end buffers for its reader before the sender must wait. Default 65536. */
+  /**
+   * Each end's window in bytes, default 65536: no `recv(0)` returns more, and
+   * `send()` resolves once the peer has taken all but this many bytes.
+   */
   window?: number;
   /** Handed to the protocol, as `listen()` does. */
   protocolOptions?: P;
@@ -113,15 +117,20 @@ const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
  *   network's doing, not the protocol's;
  * - a connection leaked: its protocol was still running `settleTimeout` ms
  *   after the body ended and every client socket had closed;
- * - timers were left behind: a `setTimeout` or `setInterval` made through
- *   the global functions while the test ran that had neither fired nor been
- *   cleared once everything stopped (they are cleared then), or, with a
- *   `VirtualClock` scheduler, deliveries still scheduled on it.
+ * - timers were left behind: a `setTimeout` or `setInterval` that the
+ *   protocol or the body made through the global functions and that had
+ *   neither fired nor been cleared once everything stopped (they are
+ *   cleared then), or, with a `VirtualClock` scheduler, deliveries still
+ *   scheduled on it.
  *
- * Timers are watched by wrapping the global timer functions while the test
- * runs, so run one `testProtocol` at a time per process (the default of
- * every common runner within a file); timers that other code makes
- * meanwhile are counted too.
+ * Timers are told apart by async context (`AsyncLocalStorage`, which
+ * Node.js, Deno and Bun implement alike): a timer counts when it was made
+ * by the protocol or the body, or by anything they started (a callback, a
+ * timer, an awaited call), however deep. A timer the caller makes around
+ * `testProtocol` — `Promise.race([testProtocol(...), timeout])`, a
+ * `withTimeout()` helper — or that another test running meanwhile makes is
+ * none of its business, so several may run at once. (Without
+ * `node:async_hooks` every timer made while the test ran counts.)
  *
  * @param protocol The protocol under test, run once per connection as `listen()` runs it.
  * @param options The memory transport's fault options (`seed`, `fragment`, ...), `window`, `protocolOptions`,
@@ -171,7 +180,10 @@ export async function testProtocol<P = unknown>(
   const reportedSeed = hasFaults(options) ? seed : undefined;
   const transport = memory({ ...transportOptions, seed });
 
-  const timers = watchTimers();
+  // This run's timers are those made under its own async context: by the protocol and the body.
+  const context = await asyncContext();
+  const owner = {};
+  const timers = watchTimers(context === undefined ? undefined : () => context.getStore() === owner);
   const problems: string[] = [];
   const protocolErrors: unknown[] = [];
   const run = { running: 0, stopping: false, idle: undefined as (() => void) | undefined };
@@ -195,7 +207,7 @@ export async function testProtocol<P = unknown>(
   const clients: Socket[] = [];
   let bodyError: unknown;
   let bodyFailed = false;
-  try {
+  const start = async () => {
     listener = await listen<P>({
       transport,
       protocol: tracked,
@@ -211,6 +223,9 @@ export async function testProtocol<P = unknown>(
     };
     const client = await connect();
     await body(client, { listener, seed, connect });
+  };
+  try {
+    await (context === undefined ? start() : context.run(owner, start));
   } catch (error) {
     bodyFailed = true;
     bodyError = error;

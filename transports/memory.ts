@@ -34,7 +34,13 @@ export { type Scheduler, VirtualClock, type VirtualClockOptions } from "./memory
 export interface MemoryOptions extends MemoryFaultOptions {
   /** The name to listen under; a free one is made up when omitted (see `listener.address`). */
   name?: string;
-  /** Bytes each end buffers for its reader before the sender must wait (the receive window). Default 65536. */
+  /**
+   * Each end's window in bytes, default 65536. An end holds at most this many
+   * bytes no read has asked for, so a larger write reaches the reader in
+   * window-sized pieces as it takes them and no `recv(0)` returns more; and
+   * it is the end's high-water mark: `send()` resolves once the peer has
+   * taken all but this many of the bytes sent.
+   */
   window?: number;
 }
 
@@ -45,7 +51,7 @@ export interface MemoryOptions extends MemoryFaultOptions {
 export interface MemoryConnectOptions extends MemoryFaultOptions {
   /** The name a memory listener registered. */
   name: string;
-  /** Bytes each end buffers for its reader before the sender must wait (the receive window). Default: the listener's. */
+  /** Each end's window in bytes (see {@linkcode MemoryOptions.window}). Default: the listener's. */
   window?: number;
 }
 

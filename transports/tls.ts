@@ -1,8 +1,15 @@
 /**
- * The TLS transport (Ranch's `ranch_ssl`) over each runtime's native TLS:
- * `node:tls`, `Deno.listenTls` / `Deno.connectTls`, `Bun.listen` /
- * `Bun.connect` with `tls`. A listener swaps `tcp({...})` for
- * `tls({...})`; its protocol does not change.
+ * The TLS transport (Ranch's `ranch_ssl`), the same on every runtime: a
+ * listener swaps `tcp({...})` for `tls({...})`; its protocol does not
+ * change. Node.js runs `node:tls`; Deno runs its `node:tls` (its own
+ * `Deno.listenTls` cannot close a client that never finishes its handshake,
+ * nor do SNI or client certificates); Bun runs `Bun.listen` / `Bun.connect`
+ * with `tls`, and its `node:tls` where those fall short (`sni`,
+ * `detectTruncation`).
+ *
+ * Certificates, keys and CAs that cannot be used fail with
+ * `TlsConfigError` wherever they are read: `listen()`, `connect()`,
+ * `upgrade()`.
  *
  * The acceptors only accept: a connection's handshake runs when its
  * protocol calls `conn.handshake()`, bounded by the listener's
@@ -67,6 +74,7 @@ export interface TlsTransport extends Transport<TlsOptions, TlsConnectOptions> {
    * @param options `{ isServer: true }` for the server side, else `connect()`'s TLS options; `timeout` for both.
    * @returns The secure socket.
    * @throws {HandshakeError} When the TLS handshake fails.
+   * @throws {TlsConfigError} When a certificate, key or CA cannot be read or used (nothing is sent then).
    * @throws {TimeoutError} When `options.timeout` ms (default 5000) pass first; the socket is destroyed.
    * @throws {TypeError} When an option is unknown or has the wrong type, or a server side has no certificate.
    * @throws {RangeError} When `options.timeout` is negative or not a number.
@@ -82,7 +90,8 @@ const NO_CERT_MESSAGE = "give cert and key (PEM text or file paths), or sni (a m
  * read, and a listener without any certificate fails, at `listen()`.
  *
  * @param options The TCP options of `tcp()` plus `cert`, `key`, `ca`, `sni`, `alpnProtocols`,
- * `requestCert`, `rejectUnauthorized` and `minVersion`. Clients can leave them out: `tls().connect({ ... })`.
+ * `requestCert`, `rejectUnauthorized`, `minVersion` and `detectTruncation`. Clients can leave them out:
+ * `tls().connect({ ... })`.
  * @returns A transport for `listen()`'s `transport` option, for `connect()` and for `upgrade()` (STARTTLS).
  * @throws {TypeError} When an option is unknown or has the wrong type, or `cert` comes without `key`.
  * @throws {RangeError} When a value is out of range, such as `minVersion: "TLSv1.1"`.

@@ -20,6 +20,12 @@ export interface ChannelSink {
   onError(error: unknown): void;
   /** Both directions are closed and the resources are released. */
   onClose(): void;
+  /**
+   * Bytes received that no pending read has asked for yet (0 while a read
+   * waits). The memory transport reads it to keep its window exact; the
+   * runtime adapters never need it.
+   */
+  readonly unclaimedBytes: number;
 }
 
 /** One connected byte stream as a runtime adapter exposes it. */

@@ -151,6 +151,11 @@ export class StreamSocket implements Socket, ChannelSink {
     resolveClosed?.(undefined);
   }
 
+  /** While a read waits, every buffered byte is short of what it asked for: all of them are claimed. */
+  get unclaimedBytes(): number {
+    return this.#waitResolve !== undefined ? 0 : this.#buffered;
+  }
+
   // ---- Socket ----
 
   recv(length = 0, options?: RecvOptions): Promise<Uint8Array | null> {

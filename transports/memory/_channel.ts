@@ -1,12 +1,18 @@
 /**
  * The two ends of an in-memory connection. Each end keeps an inbox of bytes
- * its peer wrote but it has not taken yet; a writer whose peer's inbox holds
- * a window's worth is told to wait, exactly as a full TCP window would.
+ * its peer wrote that its socket has not been handed yet, and hands them
+ * over a window at a time: its socket never holds more than `window` bytes
+ * that no read has asked for, so a write larger than the window reaches the
+ * reader in window-sized pieces, as it takes them, and no `recv(0)` returns
+ * more than the window. A writer waits while its peer has not taken more
+ * than the writer's own window (its high-water mark): in flight, in the
+ * inbox, or in the socket unasked for.
  *
  * With fault options set, each direction's bytes travel through a
- * `FaultyWire` (fragmented, coalesced, delayed) and bytes in flight count
- * against the window too. Without them nothing of that exists: a write goes
- * straight to the peer, with one copy and no timer.
+ * `FaultyWire` (fragmented, coalesced, delayed) before they reach the inbox,
+ * and bytes in flight count against the window too. Without them nothing of
+ * that exists: a write goes straight to the peer's inbox, with one copy and
+ * no timer.
  *
  * @module
  */
@@ -19,8 +25,11 @@ import type { FaultyWire, WireReceiver } from "./_wire.ts";
 export class MemoryChannel implements ByteChannel {
   readonly localAddress: Address;
   readonly remoteAddress: Address;
-  /** The socket buffers about one window before pausing, so a small window is felt end to end. */
-  readonly readHighWaterMark: number;
+  /**
+   * The window is kept here, so the socket pauses as soon as it holds a
+   * byte: its `resume()` then means the reader emptied it or waits for more.
+   */
+  readonly readHighWaterMark = 1;
   #peer!: MemoryChannel;
   #window: number;
   #sink: ChannelSink | undefined;
@@ -42,7 +51,6 @@ export class MemoryChannel implements ByteChannel {
     this.localAddress = local;
     this.remoteAddress = remote;
     this.#window = window;
-    this.readHighWaterMark = window;
   }
 
   /**
@@ -69,7 +77,7 @@ export class MemoryChannel implements ByteChannel {
 
   start(sink: ChannelSink): void {
     this.#sink = sink;
-    this.#flush();
+    this.#handOver();
   }
 
   pause(): void {
@@ -78,7 +86,7 @@ export class MemoryChannel implements ByteChannel {
 
   resume(): void {
     this.#paused = false;
-    this.#flush();
+    this.#handOver();
   }
 
   write(chunk: Uint8Array): boolean {
@@ -92,11 +100,14 @@ export class MemoryChannel implements ByteChannel {
       this.#reset("EPIPE", "the peer closed the connection");
       return true;
     }
-    const wire = this.#outgoing;
-    if (wire !== undefined) return this.#writeThrough(wire, chunk);
     // A copy, as a kernel makes one: the writer may reuse its buffer.
-    peer.#receive(chunk.slice());
-    if (peer.#inboxBytes < peer.#window) return true;
+    const wire = this.#outgoing;
+    if (wire === undefined) peer.#receive(chunk.slice());
+    else {
+      wire.write(chunk.slice());
+      if (this.#closed) return true; // the write reached the reset point
+    }
+    if (peer.#untaken() <= this.#window) return true;
     peer.#peerWaitsForDrain = true;
     return false;
   }
@@ -108,7 +119,7 @@ export class MemoryChannel implements ByteChannel {
     else {
       const peer = this.#peer;
       peer.#inboxEnded = true;
-      peer.#flush();
+      peer.#handOver();
     }
     this.#closeIfBothEnded();
   }
@@ -150,30 +161,52 @@ export class MemoryChannel implements ByteChannel {
 
   #receive(chunk: Uint8Array): void {
     if (this.#closed) return;
-    if (!this.#paused && this.#inboxBytes === 0 && this.#sink !== undefined && !this.#flushing) {
-      this.#sink.onData(chunk);
-      return;
-    }
     this.#inbox.push(chunk);
     this.#inboxBytes += chunk.length;
+    this.#handOver();
   }
 
-  #flush(): void {
+  /**
+   * Hands the inbox to the socket, at most a window of unasked-for bytes at
+   * a time, then end of stream once the inbox is empty. The socket pauses
+   * when it holds bytes nobody waits for; it resumes when they are taken or
+   * a read wants more, and this runs again.
+   */
+  #handOver(): void {
     const sink = this.#sink;
     if (sink === undefined || this.#flushing || this.#closed) return;
     this.#flushing = true;
-    while (!this.#paused && this.#inbox.length > 0) {
-      const chunk = this.#inbox.shift()!;
-      this.#inboxBytes -= chunk.length;
-      sink.onData(chunk);
+    while (!this.#paused && this.#inboxBytes > 0 && !this.#closed) {
+      // Not paused means empty or read from (room for a whole window), or bytes left over from a
+      // read that took part of a piece: then the rest of the window. Always at least one byte, so
+      // the socket pauses and calls resume() again instead of both sides waiting on each other.
+      sink.onData(this.#takeInbox(Math.max(1, this.#window - sink.unclaimedBytes)));
     }
     this.#flushing = false;
     this.#drainPeer();
-    if (this.#inboxEnded && this.#inbox.length === 0 && !this.#endDelivered) {
+    if (this.#inboxEnded && this.#inboxBytes === 0 && !this.#endDelivered && !this.#closed) {
       this.#endDelivered = true;
       sink.onEnd();
       this.#closeIfBothEnded();
     }
+  }
+
+  /** Removes up to `max` bytes from the front of the inbox: one write's bytes, cut at `max`. */
+  #takeInbox(max: number): Uint8Array {
+    const first = this.#inbox[0]!;
+    let piece = first;
+    if (first.length <= max) this.#inbox.shift();
+    else {
+      piece = first.subarray(0, max);
+      this.#inbox[0] = first.subarray(max);
+    }
+    this.#inboxBytes -= piece.length;
+    return piece;
+  }
+
+  /** What this end has not taken of what its peer wrote: in flight, in the inbox, in the socket unasked for. */
+  #untaken(): number {
+    return (this.#peer.#outgoing?.inFlight ?? 0) + this.#inboxBytes + (this.#sink?.unclaimedBytes ?? 0);
   }
 
   /** Like a TCP socket, an end closes once both directions have ended (end of stream sent and received). */
@@ -185,22 +218,11 @@ export class MemoryChannel implements ByteChannel {
     queueMicrotask(() => sink?.onClose());
   }
 
-  /** Tells a writer waiting for room that there is some: the inbox and the bytes in flight are under the window. */
+  /** Tells a writer waiting for room that there is some: what this end has not taken is within its window. */
   #drainPeer(): void {
-    if (!this.#peerWaitsForDrain) return;
-    const inFlight = this.#peer.#outgoing?.inFlight ?? 0;
-    if (this.#inboxBytes + inFlight >= this.#window) return;
+    if (!this.#peerWaitsForDrain || this.#untaken() > this.#peer.#window) return;
     this.#peerWaitsForDrain = false;
     this.#peer.#sink?.onDrain();
-  }
-
-  #writeThrough(wire: FaultyWire, chunk: Uint8Array): boolean {
-    const peer = this.#peer;
-    wire.write(chunk.slice());
-    if (this.#closed) return true; // the write reached the reset point
-    if (wire.inFlight + peer.#inboxBytes < peer.#window) return true;
-    peer.#peerWaitsForDrain = true;
-    return false;
   }
 
   /** How the peer's outgoing wire delivers into this end. */
@@ -224,7 +246,7 @@ export class MemoryChannel implements ByteChannel {
       receiveEnd: () => {
         if (this.#closed) return;
         this.#inboxEnded = true;
-        this.#flush();
+        this.#handOver();
         // A network without half-close turns the peer's FIN into a full close.
         if (!this.#faults!.halfClose && !this.#writeEnded) {
           this.#writeRefused = true;
@@ -237,13 +259,16 @@ export class MemoryChannel implements ByteChannel {
 
   #reset(code: string, message: string, cause?: Error): void {
     if (this.#closed) return;
+    const sink = this.#sink;
+    // Bytes that reached this end before the reset stay readable ahead of the error, as the
+    // socket's own buffer does; nothing more can arrive, so the window no longer matters.
+    while (sink !== undefined && this.#inboxBytes > 0) sink.onData(this.#takeInbox(this.#window));
     this.#closed = true;
     this.#inbox = [];
     this.#inboxBytes = 0;
     // A reset connection carries nothing more either way.
     this.#outgoing?.stop();
     this.#peer.#outgoing?.stop();
-    const sink = this.#sink;
     const error = cause ?? Object.assign(new Error(message), { code });
     queueMicrotask(() => {
       sink?.onError(error);

@@ -13,6 +13,7 @@ import {
   toConnectError,
   UnsupportedError,
 } from "../../src/errors.ts";
+import { TlsConfigError } from "../../src/tls_config_error.ts";
 
 /** System codes that mean the TCP connection itself could not be made. */
 const UNREACHABLE = new Set([
@@ -51,11 +52,11 @@ export function withDeadline<T>(work: Promise<T>, ms: number, what: string, onTi
   });
 }
 
-/** A failed server-side or STARTTLS handshake as a `HandshakeError` (timeouts and misuse pass through). */
+/** A failed server-side or STARTTLS handshake as a `HandshakeError` (timeouts, misuse and bad certificates pass through). */
 export function toHandshakeError(error: unknown, what: string): Error {
   if (
     error instanceof HandshakeError || error instanceof TimeoutError || error instanceof UnsupportedError ||
-    error instanceof TypeError
+    error instanceof TypeError || error instanceof TlsConfigError
   ) {
     return error;
   }
@@ -65,7 +66,9 @@ export function toHandshakeError(error: unknown, what: string): Error {
 
 /** A failed `connect()`: `ClosedError` when the peer was not reached, else `HandshakeError`. */
 export function toTlsConnectError(error: unknown, where: string): Error {
-  if (error instanceof UnsupportedError || error instanceof HandshakeError) return error;
+  if (error instanceof UnsupportedError || error instanceof HandshakeError || error instanceof TlsConfigError) {
+    return error;
+  }
   const code = systemErrorCode(error);
   if ((code !== undefined && UNREACHABLE.has(code)) || (error instanceof ClosedError && code !== "ECONNRESET")) {
     return toConnectError(error, where);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CorralError } from "../../src/errors.ts";
+import { TLS_CONFIG, TlsConfigError } from "../../src/tls_config_error.ts";
 import type { RuntimeAdapter, TlsClientConfig, TlsKeyPair, TlsServerConfig } from "../../src/runtime/adapter.ts";
 import {
   isPem,
@@ -27,8 +27,9 @@ async function pem(read: Read, where: string, source: string): Promise<string> {
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const reason = error instanceof Error ? error.message : String(error);
-    throw new CorralError(
-      typeof code === "string" ? code : "ENOENT",
+    // The file's own code (ENOENT, EACCES, EISDIR ...) is the one every runtime reports.
+    throw new TlsConfigError(
+      typeof code === "string" && /^E[A-Z]+$/.test(code) ? code : TLS_CONFIG,
       `${where}: cannot read ${JSON.stringify(source)}: ${reason}`,
       { cause: error },
     );
@@ -52,28 +53,33 @@ function normalizeName(name: string): string {
 
 /** The server's settings, every certificate read. Undefined `keyPair` and `selectKeyPair`: no certificate at all. */
 export async function serverConfig(read: Read, options: Readonly<TlsOptions>): Promise<TlsServerConfig> {
-  const [pair, ca, selectKeyPair] = await Promise.all([
+  const [pair, ca, sni] = await Promise.all([
     options.cert !== undefined ? keyPair(read, "tls() option", options.cert, options.key!) : undefined,
     caList(read, "tls() option ca", options.ca),
     sniSelector(read, options.sni),
   ]);
   return {
     keyPair: pair,
-    selectKeyPair,
+    selectKeyPair: sni?.select,
+    sniKeyPairs: sni?.known ?? [],
     ca,
     alpnProtocols: options.alpnProtocols,
     requestCert: options.requestCert ?? false,
     rejectUnauthorized: options.rejectUnauthorized ?? true,
     minVersion: options.minVersion ?? "TLSv1.2",
+    detectTruncation: options.detectTruncation ?? false,
   };
 }
 
-async function sniSelector(
-  read: Read,
-  sni: TlsOptions["sni"],
-): Promise<TlsServerConfig["selectKeyPair"]> {
+/** The SNI selector, and the key pairs known up front (a map's; none for a callback). */
+interface SniSelector {
+  select: NonNullable<TlsServerConfig["selectKeyPair"]>;
+  known: TlsKeyPair[];
+}
+
+async function sniSelector(read: Read, sni: TlsOptions["sni"]): Promise<SniSelector | undefined> {
   if (sni === undefined) return undefined;
-  if (typeof sni === "function") return sniCallback(read, sni);
+  if (typeof sni === "function") return { select: sniCallback(read, sni), known: [] };
   const byName = new Map<string, TlsKeyPair>();
   await Promise.all(
     Object.entries(sni).map(async ([name, entry]) => {
@@ -83,11 +89,12 @@ async function sniSelector(
       );
     }),
   );
-  return (serverName) => {
+  const select = (serverName: string) => {
     const name = normalizeName(serverName);
     const dot = name.indexOf(".");
     return Promise.resolve(byName.get(name) ?? (dot > 0 ? byName.get(`*${name.slice(dot)}`) : undefined));
   };
+  return { select, known: [...byName.values()] };
 }
 
 /** Each certificate object the callback returns is read once and answered with the same key pair. */
@@ -127,6 +134,8 @@ export async function clientConfig(
     alpnProtocols: options.alpnProtocols,
     rejectUnauthorized: options.rejectUnauthorized ?? true,
     minVersion: options.minVersion ?? "TLSv1.2",
+    // An upgrade always runs node:tls over a stream Corral reads, so it always tells.
+    detectTruncation: (options as TlsConnectOptions).detectTruncation ?? false,
   };
 }
 

@@ -29,7 +29,7 @@ export type TlsSniCallback = (
 ) => TlsCertificate | undefined | Promise<TlsCertificate | undefined>;
 
 /** Listen options of `tls()`: the TCP ones plus the server's TLS settings. */
-export interface TlsOptions extends TcpOptions {
+export interface TlsOptions extends Omit<TcpOptions, "fd"> {
   /** The default certificate chain (PEM text or a file path); goes with `key`. */
   cert?: string;
   /** The default certificate's private key (PEM text or a file path); goes with `cert`. Shown redacted in `options`. */
@@ -50,6 +50,15 @@ export interface TlsOptions extends TcpOptions {
   rejectUnauthorized?: boolean;
   /** Lowest protocol version: `"TLSv1.2"` (the default) or `"TLSv1.3"`. */
   minVersion?: TlsMinVersion;
+  /**
+   * Tell a peer's close_notify from a bare close: `socket.tls.closeNotify`
+   * is `true` or `false` once the stream ends (a truncated stream still ends
+   * cleanly). Runs `node:tls` over Corral's own view of the TCP stream, a
+   * little slower. On Bun a listener with it cannot reply once its client
+   * has sent close_notify (the send fails with `ClosedError` `EPIPE`).
+   * Default false.
+   */
+  detectTruncation?: boolean;
 }
 
 /** Options of `tls().connect()`: the TCP ones plus the client's TLS settings. */
@@ -68,6 +77,8 @@ export interface TlsConnectOptions extends TcpConnectOptions {
   rejectUnauthorized?: boolean;
   /** Lowest protocol version: `"TLSv1.2"` (the default) or `"TLSv1.3"`. */
   minVersion?: TlsMinVersion;
+  /** Tell the server's close_notify from a bare close in `socket.tls.closeNotify`, as `tls()`'s option. Default false. */
+  detectTruncation?: boolean;
 }
 
 /** The server side of `tls(options).upgrade()`: the certificates are the transport's own. */
@@ -78,8 +89,12 @@ export interface TlsServerUpgradeOptions {
   timeout?: number;
 }
 
-/** The client side of `tls().upgrade()`: the `connect()` TLS options, minus where to connect. */
-export interface TlsClientUpgradeOptions extends Omit<TlsConnectOptions, "host" | "port" | "noDelay" | "keepAlive"> {
+/**
+ * The client side of `tls().upgrade()`: the `connect()` TLS options, minus
+ * where to connect (and `detectTruncation`: an upgrade always tells).
+ */
+export interface TlsClientUpgradeOptions
+  extends Omit<TlsConnectOptions, "host" | "port" | "noDelay" | "keepAlive" | "detectTruncation"> {
   /** This end starts the handshake. Default false. */
   isServer?: false;
   /** The name to check the certificate against when `serverName` is not given. Default: the peer's address. */
@@ -100,13 +115,14 @@ const SERVER_TLS_KEYS = [
   "requestCert",
   "rejectUnauthorized",
   "minVersion",
+  "detectTruncation",
 ];
 const CLIENT_TLS_KEYS = ["serverName", "ca", "cert", "key", "alpnProtocols", "rejectUnauthorized", "minVersion"];
 
 /** The listen option names, for `rejectUnknownOptions`. */
 const LISTEN_KEYS: readonly string[] = [...TCP_LISTEN_KEYS, ...SERVER_TLS_KEYS];
 /** The connect option names. */
-export const CONNECT_KEYS: readonly string[] = [...TCP_CONNECT_KEYS, ...CLIENT_TLS_KEYS];
+export const CONNECT_KEYS: readonly string[] = [...TCP_CONNECT_KEYS, ...CLIENT_TLS_KEYS, "detectTruncation"];
 /** The client-side upgrade option names. */
 export const CLIENT_UPGRADE_KEYS: readonly string[] = ["isServer", "host", "timeout", ...CLIENT_TLS_KEYS];
 
@@ -124,6 +140,7 @@ export function checkListenOptions(options: TlsOptions): Readonly<TlsOptions> {
   booleanOption("tls() option requestCert", options.requestCert, false);
   booleanOption("tls() option rejectUnauthorized", options.rejectUnauthorized, true);
   checkMinVersion("tls() option minVersion", options.minVersion);
+  booleanOption("tls() option detectTruncation", options.detectTruncation, false);
   const copy: TlsOptions = { ...options };
   if (Array.isArray(options.ca)) copy.ca = [...options.ca];
   if (Array.isArray(options.alpnProtocols)) copy.alpnProtocols = [...options.alpnProtocols];
@@ -139,6 +156,7 @@ export function checkClientTlsOptions(where: string, options: TlsClientUpgradeOp
   checkAlpn(`${where} option alpnProtocols`, options.alpnProtocols);
   booleanOption(`${where} option rejectUnauthorized`, options.rejectUnauthorized, true);
   checkMinVersion(`${where} option minVersion`, options.minVersion);
+  booleanOption(`${where} option detectTruncation`, (options as TlsConnectOptions).detectTruncation, false);
 }
 
 /** A handshake timeout in ms: a number >= 0 or `Infinity`; 5000 when undefined. */

@@ -7,8 +7,15 @@
  * Bun's `handshake` event within the listener's `handshakeTimeout`.
  *
  * `Bun.listen` takes one TLS options object (an array, as `Bun.serve`
- * takes for SNI, is refused) and has no SNI hook, so `sni` is an
- * `UnsupportedError` on Bun.
+ * takes for SNI, is refused) and has no SNI hook, and Bun's TLS sockets end
+ * the same way whether or not the peer sent close_notify. So a listener
+ * with `sni`, and a listener or client with `detectTruncation`, runs Bun's
+ * `node:tls` over its `node:net` instead (../shared/node_tls.ts), as do all
+ * of them when the benchmarks set `CORRAL_TLS_PATH=node`. With
+ * `detectTruncation` that TLS runs over a stream, where Bun 1.4.5 (its
+ * UpgradedDuplex) ends a server's sending side when the client's
+ * close_notify arrives: a reply after the client half-closed fails with
+ * `ClosedError` `EPIPE` (../shared/tls_carrier.ts).
  *
  * @module
  */
@@ -17,7 +24,9 @@ import { ClosedError, UnsupportedError } from "../../errors.ts";
 import type { ListenSocket, Socket } from "../../transport.ts";
 import type { TlsClientConfig, TlsConnectConfig, TlsListenConfig, TlsServerConfig } from "../adapter.ts";
 import { inetAddress } from "../shared/inet_address.ts";
+import { checkClientMaterial, checkServerMaterial } from "../shared/tls_material_check.ts";
 import { PendingTls } from "../shared/tls_pending_socket.ts";
+import { parseTlsPath, TLS_PATH_VARIABLE, withTlsPath } from "../shared/tls_path.ts";
 import { boundAddress } from "./bound_address.ts";
 import { withSystemCode } from "./bun_errors.ts";
 import { bun, runtimeName } from "./bun_types.ts";
@@ -43,17 +52,29 @@ interface BunTlsApi {
 
 const bunTls = bun as unknown as BunTlsApi;
 
+const path = parseTlsPath(process.env[TLS_PATH_VARIABLE]);
+const nodeTls = () => import("../shared/node_tls.ts");
+
 /** Opens a TLS listener whose connections reach the acceptors before their handshake ends. */
-export function listenTls(config: TlsListenConfig): Promise<ListenSocket> {
-  const tls = config.tls;
-  if (tls.selectKeyPair !== undefined) {
-    return Promise.reject(
-      new UnsupportedError("sni", runtimeName, "Bun.listen takes one certificate and has no SNI hook"),
-    );
-  }
+export async function listenTls(config: TlsListenConfig): Promise<ListenSocket> {
+  const tls = withTlsPath(config.tls, path);
   if (config.reusePort && process.platform === "win32") {
-    return Promise.reject(new UnsupportedError("reusePort", runtimeName, "Windows has no SO_REUSEPORT"));
+    throw new UnsupportedError("reusePort", runtimeName, "Windows has no SO_REUSEPORT");
   }
+  if (tls.selectKeyPair !== undefined || tls.detectTruncation || path === "node") {
+    try {
+      return await (await nodeTls()).listenNodeTls({ ...config, tls });
+    } catch (error) {
+      throw withSystemCode(error);
+    }
+  }
+  checkServerMaterial(tls);
+  return listenBunTls(config);
+}
+
+/** `Bun.listen` with `tls`. */
+function listenBunTls(config: TlsListenConfig): Promise<ListenSocket> {
+  const tls = config.tls;
   const host = config.host ?? "0.0.0.0";
   const to: { queue?: AcceptQueue } = {};
   const accept = (handshake: BunHandshake, socket: BunTlsSocket<unknown>) => {
@@ -116,7 +137,15 @@ function clientOptions(tls: TlsClientConfig, serverName: string | undefined): Bu
 
 /** Connects and resolves once Bun's handshake verified the server (unless told not to). */
 export async function connectTls(config: TlsConnectConfig): Promise<Socket> {
-  const tls = config.tls;
+  const tls = withTlsPath(config.tls, path);
+  if (tls.detectTruncation || path === "node") {
+    try {
+      return await (await nodeTls()).connectNodeTls({ ...config, tls });
+    } catch (error) {
+      throw withSystemCode(error);
+    }
+  }
+  checkClientMaterial(tls);
   const serverName = tls.serverName ?? (isAddress(config.host) ? undefined : config.host);
   const handshake = new BunHandshake({
     isServer: false,

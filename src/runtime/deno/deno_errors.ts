@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { systemErrorCode } from "../../errors.ts";
+import { recode, systemErrorCode } from "../../errors.ts";
 
 /** Linux errno numbers of failures `accept(2)` can report, by code. */
 const ERRNO_CODES: Record<number, string> = {
@@ -33,6 +33,9 @@ const ERROR_CLASS_CODES: Record<string, string> = {
   TimedOut: "ETIMEDOUT",
 };
 
+/** Deno's messages for a host name that does not resolve (getaddrinfo) or cannot be one ("invalid host"). */
+const HOST_NOT_FOUND = /failed to lookup address information|^invalid host /;
+
 /**
  * Returns `error` itself when `systemErrorCode` already finds a code in it
  * (Deno 2 sets `code` on most errors), else an `Error` with the `code` its
@@ -49,6 +52,8 @@ export function withSystemCode(error: unknown): unknown {
   if (code === undefined) {
     if (message.includes("Too many open files in system")) code = "ENFILE";
     else if (message.includes("Too many open files")) code = "EMFILE";
+    // A host that does not resolve (or is no host name at all): what Node.js and Bun call ENOTFOUND.
+    else if (HOST_NOT_FOUND.test(message)) return recode(error, "ENOTFOUND");
     else return error;
   }
   return Object.assign(new Error(message, { cause: error }), { code });

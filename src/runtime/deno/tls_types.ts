@@ -45,12 +45,14 @@ export interface DenoStartTlsOptions {
   alpnProtocols?: string[];
 }
 
-/** The TLS part of the `Deno` namespace. */
+/** The TLS part of the `Deno` namespace, and what reading `CORRAL_TLS_PATH` takes. */
 export interface DenoTlsNamespace {
   listenTls(options: DenoListenTlsOptions): DenoListener<DenoTlsConn>;
   connectTls(options: DenoConnectTlsOptions): Promise<DenoTlsConn>;
   startTls(conn: DenoTcpConn, options: DenoStartTlsOptions): Promise<DenoTlsConn>;
   readTextFile(path: string): Promise<string>;
+  readonly env: { get(name: string): string | undefined };
+  readonly permissions: { querySync(descriptor: { name: "env"; variable: string }): { state: string } };
 }
 
 /** The runtime's `Deno` namespace with its TLS functions. */

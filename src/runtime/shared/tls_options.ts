@@ -9,7 +9,9 @@
  */
 import { isIP } from "node:net";
 import * as tls from "node:tls";
+import { TLS_CONFIG, TlsConfigError } from "../../tls_config_error.ts";
 import type { TlsClientConfig, TlsKeyPair, TlsServerConfig } from "../adapter.ts";
+import { checkClientMaterial, checkServerMaterial } from "./tls_material_check.ts";
 
 /** The server options every server-side `TLSSocket` of one listener shares. */
 export interface NodeServerTls {
@@ -22,16 +24,29 @@ export interface NodeServerTls {
   rejectUnauthorized: boolean;
 }
 
-/** Makes the contexts now, so a certificate or key that does not load fails at `listen()`. */
+/**
+ * Checks the certificates and makes the contexts now, so a certificate or
+ * key that does not load fails at `listen()` with `TlsConfigError`.
+ */
 export function serverTls(config: TlsServerConfig): NodeServerTls {
+  checkServerMaterial(config);
   const { ca, minVersion } = config;
-  const context = (pair: TlsKeyPair | undefined) => tls.createSecureContext({ ...pair, ca, minVersion });
+  const context = (pair: TlsKeyPair | undefined) => {
+    try {
+      return tls.createSecureContext({ ...pair, ca, minVersion });
+    } catch (error) {
+      throw new TlsConfigError(TLS_CONFIG, `tls() options: the runtime's TLS refused them: ${String(error)}`, {
+        cause: error,
+      });
+    }
+  };
   const secureContext = context(config.keyPair);
   const select = config.selectKeyPair;
   let SNICallback: NodeServerTls["SNICallback"];
   if (select !== undefined) {
     // One context per certificate the selector hands out (it returns the same object for the same certificate).
     const contexts = new WeakMap<TlsKeyPair, tls.SecureContext>();
+    for (const pair of config.sniKeyPairs) contexts.set(pair, context(pair));
     const hasDefault = config.keyPair !== undefined;
     SNICallback = (serverName, done) => {
       select(serverName).then((pair) => {
@@ -62,6 +77,7 @@ export function serverTls(config: TlsServerConfig): NodeServerTls {
  * never sent as SNI (RFC 6066 forbids it; Node.js warns).
  */
 export function clientTls(config: TlsClientConfig, host: string | undefined): tls.ConnectionOptions {
+  checkClientMaterial(config);
   const name = config.serverName ?? host;
   const options: tls.ConnectionOptions = {
     ca: config.ca,

@@ -19,6 +19,11 @@ interface TlsSocketInternals {
   _releaseControl?: () => boolean;
 }
 
+/** Deno's TLSWrap over a JS stream: sends the records its engine has ready. */
+interface DenoJsStreamTlsHandle {
+  _flushEncOut?: () => void;
+}
+
 /**
  * Runs the server handshake over `transport` and resolves with `wrap`'s
  * socket, made in the same tick as the handshake's end so no event is lost.
@@ -30,7 +35,18 @@ export function secureServerSide(
   options: NodeServerTls,
   wrap: (socket: tls.TLSSocket, info: TlsInfo) => Socket,
 ): Promise<Socket> {
-  const socket = new tls.TLSSocket(transport, { isServer: true, ...options });
+  const sni = options.SNICallback;
+  const socket = new tls.TLSSocket(transport, {
+    isServer: true,
+    ...options,
+    SNICallback: sni && ((name, done) =>
+      sni(name, (error, context) => {
+        done(error, context);
+        // Over a JS stream, Deno's node:tls (2.9.6) leaves the ServerHello that an SNI answer given
+        // later than the ClientHello produced in its engine until more bytes come, which they do not.
+        (socket as unknown as { _handle?: DenoJsStreamTlsHandle | null })._handle?._flushEncOut?.();
+      })),
+  });
   return settle(socket, "secure", () => {
     if (options.requestCert && options.rejectUnauthorized) {
       const problem = clientCertificateProblem(socket);

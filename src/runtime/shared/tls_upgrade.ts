@@ -12,25 +12,50 @@
  *
  * @module
  */
-import { Duplex } from "node:stream";
 import * as tls from "node:tls";
-import type { ByteChannel, ChannelSink } from "../../socket/byte_channel.ts";
 import { StreamSocket } from "../../socket/stream_socket.ts";
-import type { Address, Socket, TlsInfo } from "../../transport.ts";
+import type { Socket, TlsInfo } from "../../transport.ts";
 import type { TlsUpgradeConfig } from "../adapter.ts";
-import { NodeSocketChannel } from "./net_socket_channel.ts";
+import { CarriedTlsChannel, Carrier, type CarrierEnds, CloseNotifyWatch } from "./tls_carrier.ts";
 import { clientTls, serverTls } from "./tls_options.ts";
 import { secureClientSide, secureServerSide } from "./tls_session.ts";
 
-/** Runs a handshake over `socket` and resolves with the secure socket over it. */
+/**
+ * Runs a handshake over `socket` and resolves with the secure socket over
+ * it. Corral reads the carrier, so `socket.tls.closeNotify` is always told.
+ */
 export function upgradeTls(socket: Socket, config: TlsUpgradeConfig): Promise<Socket> {
   const carrier = new SocketDuplex(socket);
-  const wrap = (secure: tls.TLSSocket, info: TlsInfo) =>
-    new StreamSocket(new UpgradedChannel(secure, carrier, socket), { secure: true, tls: info });
-  if (config.isServer) return secureServerSide(carrier, serverTls(config.server), wrap);
-  const host = config.host ?? peerHost(socket);
-  const secure = tls.connect({ ...clientTls(config.client, host), socket: carrier });
-  return secureClientSide(secure, config.client.serverName ?? host, wrap);
+  const watch = new CloseNotifyWatch(carrier);
+  const ends = socketEnds(socket);
+  const wrap = (secure: tls.TLSSocket, info: TlsInfo) => {
+    watch.attach(secure, info);
+    return new StreamSocket(new CarriedTlsChannel(secure, carrier, ends), { secure: true, tls: info });
+  };
+  try {
+    if (config.isServer) return secureServerSide(carrier, serverTls(config.server), wrap);
+    const host = config.host ?? peerHost(socket);
+    const secure = tls.connect({ ...clientTls(config.client, host), socket: carrier });
+    return secureClientSide(secure, config.client.serverName ?? host, wrap);
+  } catch (error) {
+    // Unusable certificates (TlsConfigError): nothing was sent, the socket is the caller's still.
+    return Promise.reject(error);
+  }
+}
+
+/** The socket underneath, as the secure socket's addresses, TCP options and teardown. */
+function socketEnds(socket: Socket): CarrierEnds {
+  return {
+    get localAddress() {
+      return socket.sockname();
+    },
+    get remoteAddress() {
+      return socket.peername();
+    },
+    setNoDelay: (enable) => void socket.setOptions({ noDelay: enable }),
+    setKeepAlive: (enable) => void socket.setOptions({ keepAlive: enable }),
+    destroy: () => socket.destroy(),
+  };
 }
 
 function peerHost(socket: Socket): string | undefined {
@@ -39,17 +64,29 @@ function peerHost(socket: Socket): string | undefined {
 }
 
 /** The Corral socket as a Node.js stream: the TLS records' carrier. */
-class SocketDuplex extends Duplex {
+class SocketDuplex extends Carrier {
   #socket: Socket;
+  #receiving = false;
+  #delivered = (chunk: Uint8Array | null) => {
+    this.#receiving = false;
+    // Node.js asks again (pull) while it wants more; held, the next recv waits for hold(false).
+    this.deliver(chunk);
+  };
+  #failed = (error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error)));
 
   constructor(socket: Socket) {
-    super({ allowHalfOpen: true });
+    super();
     this.#socket = socket;
   }
 
-  override _read(): void {
-    // Node.js calls _read again only after a push, so one recv is pending at most.
-    this.#socket.recv(0).then((chunk) => this.push(chunk), (error) => this.destroy(error));
+  protected pull(): void {
+    if (this.#receiving) return;
+    this.#receiving = true;
+    this.#socket.recv(0).then(this.#delivered, this.#failed);
+  }
+
+  protected stop(): void {
+    // The recv in flight (one at most) still delivers; no other starts while held.
   }
 
   override _write(chunk: Uint8Array, _encoding: string, done: (error?: Error | null) => void): void {
@@ -65,78 +102,5 @@ class SocketDuplex extends Duplex {
     if (error) this.#socket.destroy();
     else void this.#socket.close();
     done(error);
-  }
-}
-
-/**
- * The secure stream's channel, with the addresses and TCP options of the
- * socket underneath (a TLS socket over a stream has neither).
- */
-class UpgradedChannel implements ByteChannel {
-  #secure: NodeSocketChannel;
-  #tls: tls.TLSSocket;
-  #carrierStream: SocketDuplex;
-  #carrier: Socket;
-
-  constructor(secure: tls.TLSSocket, carrierStream: SocketDuplex, carrier: Socket) {
-    this.#secure = new NodeSocketChannel(secure);
-    this.#tls = secure;
-    this.#carrierStream = carrierStream;
-    this.#carrier = carrier;
-  }
-
-  start(sink: ChannelSink): void {
-    this.#secure.start(sink);
-  }
-
-  pause(): void {
-    this.#secure.pause();
-  }
-
-  resume(): void {
-    this.#secure.resume();
-  }
-
-  write(chunk: Uint8Array): boolean {
-    return this.#secure.write(chunk);
-  }
-
-  end(): void {
-    this.#secure.end();
-  }
-
-  /**
-   * Ends TLS (close_notify), then closes once the carrier stream has taken
-   * every record: destroying the TLS socket when it alone has finished, as
-   * for a native socket, would drop records still queued in the stream.
-   */
-  close(): void {
-    const carrier = this.#carrierStream;
-    if (carrier.writableFinished) this.#tls.destroy();
-    else {
-      carrier.once("finish", () => this.#tls.destroy());
-      this.#tls.end();
-    }
-  }
-
-  destroy(): void {
-    this.#secure.destroy();
-    this.#carrier.destroy();
-  }
-
-  setNoDelay(enable: boolean): void {
-    void this.#carrier.setOptions({ noDelay: enable });
-  }
-
-  setKeepAlive(enable: boolean): void {
-    void this.#carrier.setOptions({ keepAlive: enable });
-  }
-
-  get localAddress(): Address {
-    return this.#carrier.sockname();
-  }
-
-  get remoteAddress(): Address {
-    return this.#carrier.peername();
   }
 }
