@@ -25,11 +25,14 @@ import type { Address, ListenSocket, Socket } from "../../transport.ts";
 import type {
   FdListenConfig,
   RuntimeAdapter,
+  SuccessorConfig,
   TcpConnectConfig,
   TcpListenConfig,
+  TlsConnectConfig,
+  TlsListenConfig,
+  TlsUpgradeConfig,
   UnixListenConfig,
 } from "../adapter.ts";
-import type { SuccessorConfig, TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
 import { processInfo } from "../shared/process_info.ts";
 import { boundAddress } from "./bound_address.ts";
 import { tcpListenError, unixConnectError, withSystemCode } from "./bun_errors.ts";

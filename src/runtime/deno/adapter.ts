@@ -24,11 +24,14 @@
 import type {
   FdListenConfig,
   RuntimeAdapter,
+  SuccessorConfig,
   TcpConnectConfig,
   TcpListenConfig,
+  TlsConnectConfig,
+  TlsListenConfig,
+  TlsUpgradeConfig,
   UnixListenConfig,
 } from "../adapter.ts";
-import type { SuccessorConfig, TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
 import { processInfo } from "../shared/process_info.ts";
 import { systemErrorCode, UnsupportedError } from "../../errors.ts";
 import { StreamSocket } from "../../socket/stream_socket.ts";

@@ -7,8 +7,16 @@
 import * as net from "node:net";
 import { StreamSocket } from "../../socket/stream_socket.ts";
 import type { ListenSocket, Socket } from "../../transport.ts";
-import type { RuntimeAdapter, TcpConnectConfig, TcpListenConfig, UnixListenConfig } from "../adapter.ts";
-import type { SuccessorConfig, TlsConnectConfig, TlsListenConfig, TlsUpgradeConfig } from "../adapter.ts";
+import type {
+  RuntimeAdapter,
+  SuccessorConfig,
+  TcpConnectConfig,
+  TcpListenConfig,
+  TlsConnectConfig,
+  TlsListenConfig,
+  TlsUpgradeConfig,
+  UnixListenConfig,
+} from "../adapter.ts";
 import { processInfo } from "../shared/process_info.ts";
 import { HIGH_WATER_MARK, listening, netFdListenSocket, netTcpListenSocket, serve } from "../shared/net_listen.ts";
 import { unixListenError } from "./node_errors.ts";
