@@ -91,12 +91,22 @@ function makeCertificates(): Certificates {
   };
 }
 
-/** A free TCP port on `host` (taken and released at once). */
+/** Ports handed out in this process: HAProxy binds with SO_REUSEPORT, so two frontends given one port would share it. */
+const handedOut = new Set<number>();
+
+/**
+ * A free TCP port on `host` (taken and released at once), never one handed
+ * out before: the kernel may give a released port again at once.
+ */
 async function freePort(host: string): Promise<number> {
-  const socket = await tcp({ host, port: 0 }).listen();
-  const port = (socket.address as InetAddress).port;
-  await socket.close();
-  return port;
+  for (;;) {
+    const socket = await tcp({ host, port: 0 }).listen();
+    const port = (socket.address as InetAddress).port;
+    await socket.close();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** A running HAProxy; disposing of it stops it by its PID and waits for it to exit. */
