@@ -25,6 +25,8 @@ export { listen } from "./src/listen.ts";
 export { Listener } from "./src/listener.ts";
 export type { CountComparison, ListenerInfo, ListenerStatus } from "./src/listener.ts";
 export type { ListenOptions, Protocol } from "./src/listen_options.ts";
+export { handler } from "./src/handler/handler.ts";
+export type { Handler } from "./src/handler/handler.ts";
 export type { Logger } from "./src/logger.ts";
 export type { Connection } from "./src/connection.ts";
 export type { ConnectionCounters, ShutdownTimeout } from "./src/connection_supervisor.ts";
