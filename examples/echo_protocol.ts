@@ -1,7 +1,13 @@
-/** The echo protocol: every byte a client sends comes back, until it ends its stream. */
-import type { Protocol } from "../mod.ts";
+/**
+ * The echo protocol: every byte a client sends comes back, until it ends its
+ * stream. A push-mode handler: each chunk is answered as it arrives, with no
+ * read loop (reading pauses by itself while the client does not take the
+ * echo).
+ */
+import { handler } from "../mod.ts";
 
-export const echo: Protocol = async (conn) => {
-  const socket = await conn.handshake();
-  for await (const chunk of socket) await socket.send(chunk);
-};
+export const echo = handler({
+  data(chunk, socket) {
+    socket.send(chunk);
+  },
+});
