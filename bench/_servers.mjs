@@ -6,7 +6,7 @@
  * bench/servers/_control.ts).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -116,21 +116,25 @@ export async function prepare() {
 
 /**
  * Each runtime: a label, its version (undefined when it is not installed),
- * and the commands of its raw server, its floor server (the Corral protocol
- * shape without Corral), its Corral server and its in-process memory
+ * and the commands of its raw server, its floor server (the pull protocol
+ * shape without Corral), its Corral servers (`corral`: the pull-shaped
+ * echo; `handler`: the `handler()` echo) and its in-process memory
  * benchmark; `tls` holds its raw and Corral TLS servers. The C reference
  * has a raw TCP server only.
  */
 export function runtimes() {
   const certificate = ["--cert", tlsCert, "--key", tlsKey];
+  const handlerShape = ["--shape", "handler"];
   const nodeServers = (node) => ({
     raw: [node, ["--expose-gc", join(out, "raw_node.mjs")]],
     floor: [node, ["--expose-gc", join(out, "floor_node.mjs")]],
     corral: [node, ["--expose-gc", join(out, "corral_echo.mjs")]],
+    handler: [node, ["--expose-gc", join(out, "corral_echo.mjs"), ...handlerShape]],
     memory: [node, [join(out, "memory_bench.mjs")]],
     tls: {
       raw: [node, ["--expose-gc", join(out, "raw_tls_node.mjs"), ...certificate]],
       corral: [node, ["--expose-gc", join(out, "corral_echo.mjs"), ...certificate]],
+      handler: [node, ["--expose-gc", join(out, "corral_echo.mjs"), ...handlerShape, ...certificate]],
     },
   });
   const deno = bin("deno");
@@ -150,10 +154,12 @@ export function runtimes() {
       raw: denoRun("servers/raw_deno.ts"),
       floor: denoRun("servers/floor_deno.ts"),
       corral: denoRun("servers/corral_echo.ts"),
+      handler: denoRun("servers/corral_echo.ts", true, handlerShape),
       memory: denoRun("memory_bench.ts", false),
       tls: {
         raw: denoRun("servers/raw_tls_deno.ts", true, certificate),
         corral: denoRun("servers/corral_echo.ts", true, certificate),
+        handler: denoRun("servers/corral_echo.ts", true, [...handlerShape, ...certificate]),
       },
     },
     bun: {
@@ -162,10 +168,12 @@ export function runtimes() {
       raw: bunRun("servers/raw_bun.ts"),
       floor: bunRun("servers/floor_bun.ts"),
       corral: bunRun("servers/corral_echo.ts"),
+      handler: bunRun("servers/corral_echo.ts", handlerShape),
       memory: bunRun("memory_bench.ts"),
       tls: {
         raw: bunRun("servers/raw_tls_bun.ts", certificate),
         corral: bunRun("servers/corral_echo.ts", certificate),
+        handler: bunRun("servers/corral_echo.ts", [...handlerShape, ...certificate]),
       },
     },
   };
@@ -244,6 +252,57 @@ export async function collectGarbage(server) {
   if (!line.startsWith("gc ok")) throw new Error(`unexpected server output: ${line}`);
   await sleep(100); // let the allocator hand freed pages back
   return line.length > 6 ? JSON.parse(line.slice(6)) : {};
+}
+
+/**
+ * The TCP connections a process holds on its listening `port`, counted by
+ * the kernel: the sockets among its descriptors (/proc/PID/fd) that
+ * /proc/PID/net/tcp{,6} lists with that local port and a state other than
+ * LISTEN. A connection still in the listen backlog is not counted: the
+ * server has not accepted it, so it costs the server nothing. Those tables
+ * are read in pieces while other connections on the machine come and go,
+ * so an entry can show twice or be missed: matches are kept by inode, over
+ * two readings.
+ */
+export function heldConnections(pid, port) {
+  const inodes = new Set();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match !== null) inodes.add(match[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const LISTEN = "0A";
+  const held = new Set();
+  for (let reading = 0; reading < 2; reading++) {
+    for (const table of ["tcp", "tcp6"]) {
+      let text;
+      try {
+        text = readFileSync(`/proc/${pid}/net/${table}`, "utf8");
+      } catch {
+        continue; // no IPv6 on this machine
+      }
+      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
+      for (const line of text.split("\n").slice(1)) {
+        const fields = line.trim().split(/\s+/);
+        if (fields.length < 10 || fields[3] === LISTEN || !inodes.has(fields[9])) continue;
+        if (Number.parseInt(fields[1].split(":").at(-1), 16) === port) held.add(fields[9]);
+      }
+    }
+  }
+  return held.size;
+}
+
+/** The connections the server says it holds (`count`), or undefined when it keeps no count. */
+export async function ownCount(server) {
+  server.child.stdin.write("count\n");
+  const line = await server.next(10_000, "count answer");
+  const match = /^count (-?\d+)$/.exec(line);
+  if (match === null) throw new Error(`unexpected server output: ${line}`);
+  const count = Number(match[1]);
+  return count < 0 ? undefined : count;
 }
 
 /** A process's resident set (VmRSS) in KiB. */

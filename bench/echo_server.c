@@ -6,8 +6,9 @@
  * JavaScript servers do. An idle connection costs a few dozen bytes.
  *
  *   echo_server            listens on 127.0.0.1, a free port
- *   prints "ready PORT" on stdout; answers "gc ok" to each line on stdin
- *   (the JavaScript servers' control protocol); exits when stdin closes.
+ *   prints "ready PORT" on stdout; answers "count N" (the connections it
+ *   holds) to a "count" line on stdin and "gc ok" to any other (the
+ *   JavaScript servers' control protocol); exits when stdin closes.
  *
  * Built by bench/run.mjs with the machine's cc into bench/build/.
  */
@@ -35,6 +36,7 @@ struct conn {
 
 static int epfd;
 static char buf[BUF_SIZE];
+static long held; /* connections accepted and not dropped */
 
 static void watch(struct conn *c, int op, unsigned events) {
   struct epoll_event ev = {.events = events, .data.ptr = c};
@@ -42,6 +44,7 @@ static void watch(struct conn *c, int op, unsigned events) {
 }
 
 static void drop(struct conn *c) {
+  held--;
   close(c->fd);
   free(c->rest);
   free(c);
@@ -118,10 +121,11 @@ int main(void) {
     for (int i = 0; i < n; i++) {
       void *p = events[i].data.ptr;
       if (p == &epfd) {
-        /* The control pipe: EOF stops; "gc" (a JavaScript server's cue) gets the same answer. */
+        /* The control pipe: EOF stops; "count" gets the count; "gc" (a JavaScript server's cue) "gc ok". */
         char line[64];
         if (read(0, line, sizeof line) <= 0) return 0;
-        printf("gc ok\n");
+        if (!strncmp(line, "count", 5)) printf("count %ld\n", held);
+        else printf("gc ok\n");
         fflush(stdout);
         continue;
       }
@@ -135,6 +139,7 @@ int main(void) {
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         struct conn *c = calloc(1, sizeof *c);
         c->fd = fd;
+        held++;
         watch(c, EPOLL_CTL_ADD, EPOLLIN);
       }
     }

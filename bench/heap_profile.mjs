@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
  * What an idle connection is made of: holds N idle connections on one
- * server (raw or Corral, any runtime), takes a heap snapshot before and
- * after (through the servers' control protocol), and prints the objects
- * added per connection, by kind and constructor, largest first.
+ * server (raw, floor, or Corral: `corral` the pull-shaped echo, `handler`
+ * the handler() one; any runtime), takes a heap snapshot before and after
+ * (through the servers' control protocol), and prints the objects added
+ * per connection, by kind and constructor, largest first.
  *
- *   node bench/heap_profile.mjs --runtime node20|node24|deno|bun --impl raw|corral [--conns 2000] [--top 30]
+ *   node bench/heap_profile.mjs --runtime node20|node24|deno|bun --impl raw|floor|corral|handler [--conns 2000]
+ *     [--top 30]
  *
  * Snapshots go to bench/build/. Sizes are V8's (or JavaScriptCore's, on
  * Bun) shallow object sizes; memory outside the heap (socket buffers,

@@ -3,16 +3,20 @@
  * non-blocking sockets, connecting to 127.0.0.1 only.
  *
  *   loadgen MODE --port P [--server-pid PID] [--port Q [--server-pid PID2]]... [--conns N] [--size B]
- *           [--slices K] [--seconds S] [--warmup W] [--tls]
+ *           [--window WIN] [--slices K] [--seconds S] [--warmup W] [--tls]
  *
- *   throughput  N (8) connections stream B-byte (65536) writes and read the echo: MB/s (10^6 bytes)
+ *   throughput  N (8) connections stream B-byte (65536) writes and read the echo: MB/s (10^6 bytes);
+ *               with --window WIN, a connection starts a new write only while at most WIN bytes, this write's
+ *               included, are unechoed (WIN is rounded up to B): the server then sees B-byte writes arrive
+ *               as an echo client would send them, not a send buffer's worth at once (default: no window,
+ *               as much as the kernel takes)
  *   pingpong    N (100) connections, one B-byte (64) request in flight each: round trips/s, p50, p99
  *   connect     N (50) concurrent cycles of connect, send B (64) bytes, read them back, close: conn/s
  *   idle        one port: warms up with 200 connections, prints "warm", waits for a line on stdin;
  *               opens N (10000) connections that each echo B (64) bytes once, prints "holding N",
  *               waits for a line on stdin, then closes them
  *
- * With two to four ports the load alternates between them in K rounds of
+ * With two to eight ports the load alternates between them in K rounds of
  * one slice each (default 3), in the order A B C, C B A, A B C ... so a slow
  * drift of the machine favours none: each slice loads one server for W seconds
  * unmeasured, then S seconds measured, then lets what is in flight finish
@@ -92,12 +96,13 @@ struct target {
 };
 
 static enum mode mode;
-#define MAX_TARGETS 4
+#define MAX_TARGETS 8
 static struct target targets[MAX_TARGETS];
 static int ntargets = 0;
 static int nconns;
 static int epfd;
 static size_t size;
+static uint64_t window; /* throughput: most bytes unechoed per connection; 0: no limit */
 static char *out_buf, *in_buf;
 static uint64_t errors;
 static int last_errno;
@@ -422,10 +427,12 @@ static int step(struct conn *c, unsigned events) {
 
 /* ---- throughput, pingpong, connect: one target's load switched on and off ---- */
 
-/* Throughput: writes until the kernel takes no more (while the target is active). */
+/* Throughput: writes until the kernel takes no more, or the window is full (while the target is active). */
 static void stream_out(struct conn *c) {
   struct target *t = c->target;
   while (t->active) {
+    /* A full window waits for the echo: the read event that brings it calls this again. */
+    if (window > 0 && c->offset == 0 && c->sent - c->received + size > window) return;
     ssize_t r = conn_write(c, out_buf + c->offset, size - c->offset);
     if (r < 0) {
       if (errno == EAGAIN) return;
@@ -651,7 +658,7 @@ static void idle(int count) {
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: loadgen throughput|pingpong|connect|idle --port P [--server-pid PID]... "
-                    "[--conns N] [--size B] [--slices K] [--seconds S] [--warmup W] [--tls]\n");
+                    "[--conns N] [--size B] [--window WIN] [--slices K] [--seconds S] [--warmup W] [--tls]\n");
     return 2;
   }
   const char *name = argv[1];
@@ -667,10 +674,17 @@ int main(int argc, char **argv) {
       continue;
     }
     const char *value = i + 1 < argc ? argv[i + 1] : "";
-    if (!strcmp(argv[i], "--port") && nports < MAX_TARGETS) ports[nports++] = atoi(value);
-    else if (!strcmp(argv[i], "--server-pid") && npids < MAX_TARGETS) pids[npids++] = atoi(value);
-    else if (!strcmp(argv[i], "--conns")) nconns = atoi(value);
+    if (!strcmp(argv[i], "--port") || !strcmp(argv[i], "--server-pid")) {
+      int is_port = argv[i][2] == 'p';
+      if ((is_port ? nports : npids) == MAX_TARGETS) {
+        fprintf(stderr, "loadgen: at most %d servers\n", MAX_TARGETS);
+        return 2;
+      }
+      if (is_port) ports[nports++] = atoi(value);
+      else pids[npids++] = atoi(value);
+    } else if (!strcmp(argv[i], "--conns")) nconns = atoi(value);
     else if (!strcmp(argv[i], "--size")) bytes = atol(value);
+    else if (!strcmp(argv[i], "--window")) window = (uint64_t)atoll(value);
     else if (!strcmp(argv[i], "--slices")) slices = atoi(value);
     else if (!strcmp(argv[i], "--seconds")) seconds = atof(value);
     else if (!strcmp(argv[i], "--warmup")) warmup = atof(value);
@@ -690,7 +704,7 @@ int main(int argc, char **argv) {
   int bad_port = nports == 0;
   for (int i = 0; i < nports; i++) bad_port |= ports[i] <= 0 || ports[i] > 65535;
   if (bad_port || (mode == IDLE && nports != 1)) {
-    fprintf(stderr, "loadgen: --port is required (1 to 65535), one to four times (idle: once)\n");
+    fprintf(stderr, "loadgen: --port is required (1 to 65535), one to eight times (idle: once)\n");
     return 2;
   }
   /* Bounded: every measured window at most 10 s, and at most 50 slices. */
@@ -699,6 +713,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   size = (size_t)(bytes > 0 ? bytes : mode == THROUGHPUT ? 65536 : 64);
+  if (window > 0 && window < size) window = size; /* at least one write in flight */
   if (nconns <= 0) nconns = mode == THROUGHPUT ? 8 : mode == PINGPONG ? 100 : mode == CONNECT ? 50 : 10000;
   out_buf = malloc(size);
   in_buf = malloc(READ_SIZE);

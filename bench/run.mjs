@@ -1,58 +1,90 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: Corral's tcp and tls transports against each runtime's
- * raw sockets, raw and Corral interleaved in one run, plus the memory
- * transport against an in-process baseline. Prints one table of medians.
+ * raw sockets, raw and Corral interleaved in one run, Corral's two protocol
+ * shapes side by side (the pull-shaped `for await` echo and the `handler()`
+ * echo), plus the memory transport against an in-process baseline. Prints
+ * tables of medians: rates, and server CPU per unit against raw.
  *
  *   node bench/run.mjs [--quick] [--rounds N] [--seconds S] [--floor | --no-floor] [--workers N] [--runtime NAME]...
- *     [--scenario NAME]... [--json FILE]
- *   node bench/run.mjs --from FILE     prints the table of a saved run (its --json file) again
+ *     [--scenario NAME]... [--window BYTES] [--json FILE]
+ *   node bench/run.mjs --from FILE     prints the tables of a saved run (its --json file) again
  *
  * runtimes: c (the reference C server), node20 (the Node.js running this
- *   script), node24, deno, bun; default all (--quick leaves out node24).
- * scenarios: throughput, pingpong, connect, tls-throughput, tls-connect, idle, memory; default all.
+ *   script), node24, deno, bun; default all (--quick leaves out node24; name
+ *   it to run it: --quick --runtime node24).
+ * scenarios (bench/_scenarios.mjs):
+ *   throughput-4k, throughput-16k, throughput-64k   8 connections streaming 4, 16 or 64 KiB writes, at most
+ *                                                   256 KiB unechoed per connection (the load generator's --window)
+ *   throughput-4k-64c, throughput-16k-64c, throughput-64k-64c   the same with 64 connections
+ *   throughput        alias: every throughput-* scenario of the run (--quick's four, or all six)
+ *                     (--window BYTES sets their window; 0: none, as much in flight as the kernel takes)
+ *   pingpong          32 connections, one 64-byte request in flight each
+ *   connect           connect, send 64 bytes, read them back, close, 32 at a time
+ *   tls-throughput    8 connections streaming 64 KiB writes over TLS 1.3 (no window, as before)
+ *   tls-connect       the same as connect with a full TLS 1.3 handshake each, 50 at a time (as before)
+ *   idle              10,000 connections held; VmRSS per connection
+ *   memory            the memory transport in-process against a baseline (bench/memory_bench.ts)
+ *   default: all; --quick leaves out throughput-4k-64c and throughput-64k-64c.
+ *
+ * How long: --quick (5 rounds of 0.3 s slices, TLS 3 rounds, 2 idle rounds,
+ * no floor servers, no Node.js 24) takes about 4 minutes; the full run
+ * (15 rounds of 1 s slices, floor servers, 3 idle rounds, every runtime)
+ * about 50 minutes; --workers N adds two slices per round.
  *
  * Servers run on core 0 and the load generator (bench/loadgen.c) on core 1
  * (`taskset`), under `ulimit -n` raised for the 10,000 idle connections.
  *
- * - throughput, pingpong, connect: a raw and a Corral server (and, unless
- *   --quick, a floor server: Corral's protocol shape on the raw socket,
- *   without Corral) stay up and one load generator alternates between
- *   them, one slice each per round: raw, floor, Corral, then Corral, floor,
- *   raw (so a drift of the shared machine favours none). A round whose slices ran while other work took more
- *   than BUSY_LIMIT cores is left out of the medians when enough quiet
- *   rounds remain (the output says how many).
+ * - load scenarios (throughput-*, pingpong, connect): a raw server, a floor
+ *   server (unless --quick or --no-floor: the pull protocol shape on the raw
+ *   socket, without Corral), the pull-shaped Corral echo and the handler()
+ *   Corral echo (bench/servers/corral_echo.ts --shape pull|handler) stay up
+ *   and one load generator alternates between them, one slice each per
+ *   round: raw, floor, pull, handler, then handler, pull, floor, raw (so a
+ *   drift of the shared machine favours none). A round whose slices ran
+ *   while other work took more than BUSY_LIMIT cores is left out of the
+ *   medians when enough quiet rounds remain (the output says how many).
  * - tls-throughput, tls-connect: the same over TLS 1.3 (every connect a full
- *   handshake), raw and Corral TLS servers only (no floor, no C server),
- *   driven by the load generator built with OpenSSL (`--tls`); skipped, with
- *   one line saying why, when that cannot be built.
- * - idle: fresh servers each round (the floor one too, unless --quick),
- *   10,000 connections held, VmRSS before and after, both after a full
- *   garbage collection.
+ *   handshake), raw and both Corral shapes (no floor, no C server), driven
+ *   by the load generator built with OpenSSL (`--tls`); skipped, with one
+ *   line saying why, when that cannot be built.
+ * - idle: fresh servers each round (raw, floor unless --quick, pull,
+ *   handler), 10,000 connections held, VmRSS before and after, both after a
+ *   full garbage collection. How many connections each server really held
+ *   is counted from /proc (its socket descriptors on the listening port) and
+ *   printed beside the figure, with a warning when it is short or when the
+ *   server's own count (Corral's listener.connections("all"), the C
+ *   server's) disagrees.
  * - memory: one process per round runs the baseline and Corral alternately.
  *
- * - --workers N: the throughput, pingpong and connect scenarios (and their
- *   TLS variants) also load Corral in worker mode (`startWorkers()`, N
- *   threads on one port: bench/servers/corral_echo.ts --workers N), as a
- *   further slice of each round, on the runtimes that can share a port
- *   (not Node.js before 22.12, not C). Its server CPU is the whole
- *   process's (every thread: /proc/PID/stat). Pinned to core 0 like the
- *   other servers, it shows what worker mode costs per operation, not how
- *   it scales. Deno's worker-mode server runs with --unstable-net, so it
- *   listens through Deno.listen as the single-thread one does.
+ * Every load scenario reports server CPU per unit (per MB, round trip or
+ * connection) for every server, as its work per server core over raw's in
+ * the same round: the rates alone mislead where the load generator, not
+ * the server, is the limit (connect, for one).
  *
- * The corral/raw column is the median of the per-round ratios.
+ * - --workers N: the load scenarios also load both Corral shapes in worker
+ *   mode (`startWorkers()`, N threads on one port: corral_echo.ts
+ *   --workers N), as further slices of each round, on the runtimes that can
+ *   share a port (not Node.js before 22.12, not C). Its server CPU is the
+ *   whole process's (every thread: /proc/PID/stat). Pinned to core 0 like
+ *   the other servers, it shows what worker mode costs per operation, not
+ *   how it scales. Deno's worker-mode server runs with --unstable-net, so it
+ *   listens through Deno.listen as the single-thread one does.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
+import { BUSY_LIMIT, printReport } from "./_report.mjs";
+import { describe, isLoad, isTls, LOAD, loadgenArgs, overrideWindow, pickScenarios } from "./_scenarios.mjs";
 import {
   collectGarbage,
   descriptorLimit,
   expectLine,
+  heldConnections,
   loadgen,
   loadgenTls,
   out,
+  ownCount,
   prepare,
   rssKiB,
   runtimes,
@@ -71,19 +103,22 @@ const option = (name) => {
 };
 const quick = args.includes("--quick");
 const ALL_RUNTIMES = ["c", "node20", "node24", "deno", "bun"];
-const ALL_SCENARIOS = ["throughput", "pingpong", "connect", "tls-throughput", "tls-connect", "idle", "memory"];
-const isTls = (scenario) => scenario.startsWith("tls-");
-const pickedRuntimes = option("--runtime");
-const pickedScenarios = option("--scenario");
+const pickedRuntimes = option("--runtime").flatMap((value) => value.split(","));
 for (const name of pickedRuntimes) if (!ALL_RUNTIMES.includes(name)) throw new TypeError(`unknown runtime ${name}`);
-for (const name of pickedScenarios) if (!ALL_SCENARIOS.includes(name)) throw new TypeError(`unknown scenario ${name}`);
 const runtimeNames = pickedRuntimes.length > 0
   ? pickedRuntimes
   : ALL_RUNTIMES.filter((name) => !(quick && name === "node24"));
-const scenarios = pickedScenarios.length > 0 ? pickedScenarios : ALL_SCENARIOS;
+const scenarios = pickScenarios(option("--scenario").flatMap((value) => value.split(",")), quick);
 const jsonFile = option("--json")[0] ?? join(out, "last_results.json");
-/** The floor servers (the Corral protocol shape without Corral) run in full runs, or with --floor. */
+/** The floor servers (the pull protocol shape without Corral) run in full runs, or with --floor. */
 const withFloor = args.includes("--floor") || (!quick && !args.includes("--no-floor"));
+if (option("--window").length > 0) {
+  const window = Number(option("--window")[0]);
+  if (!(Number.isInteger(window) && window >= 0 && window <= 64 * 1024 * 1024)) {
+    throw new RangeError("--window: 0 to 67108864 bytes");
+  }
+  overrideWindow(window);
+}
 /** Worker threads of the worker-mode slices (--workers N); 0: no worker-mode slices. */
 const workers = Number(option("--workers")[0] ?? 0);
 if (!(Number.isInteger(workers) && workers >= 0 && workers <= 64)) throw new RangeError("--workers: 0 to 64");
@@ -97,7 +132,7 @@ function canRunWorkers(name, runtime) {
 }
 
 /**
- * The Corral server's command, in worker mode. Deno gets --unstable-net so its workers listen through
+ * A Corral server's command, in worker mode. Deno gets --unstable-net so its workers listen through
  * Deno.listen like the single-thread server (without the flag, reusePort goes through Deno's node:net):
  * the comparison is then of worker mode alone.
  */
@@ -110,39 +145,43 @@ const inWorkerMode = (name, [command, commandArgs]) => [
   ],
 ];
 
-/** Rounds of the load scenarios: each is one raw and one Corral slice. */
+/** Rounds of the load scenarios: each is one slice per server. */
 const rounds = Number(option("--rounds")[0] ?? (quick ? 5 : 15));
 if (!(Number.isInteger(rounds) && rounds >= 3 && rounds <= 50)) throw new RangeError("--rounds: 3 to 50");
-/** --quick runs the TLS scenarios for 3 rounds, unless --rounds says otherwise, to stay under 3 minutes. */
+/** --quick runs the TLS scenarios for 3 rounds, unless --rounds says otherwise, to stay near 4 minutes. */
 const TLS_ROUNDS = quick && option("--rounds").length === 0 ? 3 : rounds;
 /** Seconds measured per slice, after WARMUP seconds of load; every slice stays far under 10 s. */
-const SECONDS = Number(option("--seconds")[0] ?? (quick ? 0.4 : 1));
+const SECONDS = Number(option("--seconds")[0] ?? (quick ? 0.3 : 1));
 if (!(SECONDS > 0 && SECONDS <= 8)) throw new RangeError("--seconds: more than 0, at most 8");
 const WARMUP = quick ? 0.1 : 0.2;
-/** idle starts two fresh servers per round and opens 10,000 connections to each: 3 rounds. */
-const IDLE_ROUNDS = 3;
+/** idle starts fresh servers each round and opens 10,000 connections to each. */
+const IDLE_ROUNDS = quick ? 2 : 3;
 const IDLE_CONNECTIONS = 10_000;
 const MEMORY_ROUNDS = quick ? 3 : 5;
 const MEMORY_SECONDS = quick ? 0.25 : 1;
-/** Other work on the machine (cores) above which a round counts as noisy. */
-const BUSY_LIMIT = 0.3;
 
 // ---- measurements ----
 
 /**
- * throughput, pingpong, connect and their TLS variants: a raw and a Corral
- * server (`commands[impl]`) stay up, and one load generator alternates
- * between them, one slice each per round (raw first in even rounds, Corral
- * first in odd ones), with its connections to both held open. Only the
- * loaded server uses its core.
+ * A load scenario: the servers (`commands[impl]`) stay up, and one load
+ * generator alternates between them, one slice each per round (in order in
+ * even rounds, reversed in odd ones), with its connections to all of them
+ * held open. Only the loaded server uses its core.
  */
 async function loadRounds(commands, impls, scenario, limit) {
   const servers = [];
   const slices = isTls(scenario) ? TLS_ROUNDS : rounds;
   try {
     for (const impl of impls) servers.push(await startServer(commands[impl], limit));
-    const mode = isTls(scenario) ? [scenario.slice("tls-".length), "--tls"] : [scenario];
-    const loadArgs = [...mode, "--slices", String(slices), "--seconds", String(SECONDS), "--warmup", String(WARMUP)];
+    const loadArgs = [
+      ...loadgenArgs(scenario),
+      "--slices",
+      String(slices),
+      "--seconds",
+      String(SECONDS),
+      "--warmup",
+      String(WARMUP),
+    ];
     for (const server of servers) {
       loadArgs.push("--port", String(server.port), "--server-pid", String(server.child.pid));
     }
@@ -167,7 +206,10 @@ async function loadRounds(commands, impls, scenario, limit) {
   }
 }
 
-/** idle: a fresh server, 10,000 connections held, VmRSS before and after (after a full GC each). */
+/**
+ * idle: a fresh server, 10,000 connections held, VmRSS before and after (after a full GC each), and how
+ * many connections the server held (/proc; and its own count where it keeps one, for the report to compare).
+ */
 async function idleOnce(command, limit) {
   const server = await startServer(command, limit);
   const proc = spawnPinned(
@@ -183,11 +225,15 @@ async function idleOnce(command, limit) {
     await expectLine(proc, `holding ${IDLE_CONNECTIONS}`, 60_000);
     const heapAfter = await collectGarbage(server);
     const after = rssKiB(server.child.pid);
+    const held = heldConnections(server.child.pid, server.port);
+    const ownHeld = await ownCount(server);
     proc.child.stdin.write("done\n");
     const result = JSON.parse(await proc.next(30_000, "loadgen result"));
     const perConn = (key) => (heapAfter[key] - heapBefore[key]) / IDLE_CONNECTIONS;
     return {
       ...result,
+      held,
+      own_held: ownHeld,
       rss_before_kib: before,
       rss_after_kib: after,
       kib_per_conn: (after - before) / IDLE_CONNECTIONS,
@@ -236,58 +282,41 @@ async function memoryRounds(runtime) {
   return results;
 }
 
-// ---- figures ----
-
-/** The figures a scenario yields: [key, label, unit, higher is better]. */
-const FIGURES = {
-  throughput: [["mbps", "throughput", "MB/s", true]],
-  pingpong: [
-    ["rtps", "pingpong", "rt/s", true],
-    ["p50_us", "pingpong p50", "µs", false],
-    ["p99_us", "pingpong p99", "µs", false],
-  ],
-  connect: [["cps", "connect", "conn/s", true]],
-  "tls-throughput": [["mbps", "TLS throughput", "MB/s", true]],
-  "tls-connect": [["cps", "TLS connect", "conn/s", true]],
-  idle: [["kib_per_conn", "idle memory", "KiB/conn", false]],
-  memory: [
-    ["mbps", "memory echo", "MB/s", true],
-    ["rtps", "memory round trips", "rt/s", true],
-  ],
-};
-
-function median(values) {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+/** The servers a runtime runs in each kind of scenario, in slice order. */
+function implsOf(name, runtime) {
+  if (runtime.corral === undefined) return { load: ["raw"], tls: [], idle: ["raw"] };
+  const corral = ["corral", "handler"];
+  const floor = withFloor && runtime.floor !== undefined ? ["floor"] : [];
+  const workerMode = workers > 0 && canRunWorkers(name, runtime) ? ["workers", "handlerWorkers"] : [];
+  return {
+    load: ["raw", ...floor, ...corral, ...workerMode],
+    tls: ["raw", ...corral, ...workerMode],
+    idle: ["raw", ...floor, ...corral],
+  };
 }
 
-function format(value, unit) {
-  if (!Number.isFinite(value)) return "-";
-  if (unit === "KiB/conn") return value.toFixed(2);
-  return Math.round(value).toLocaleString("en-US");
-}
-
-function table(rows, headers) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
-  const line = (cells) =>
-    cells.map((cell, i) => (i < 2 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join("  ")
-      .trimEnd();
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+/** A runtime's server commands with the worker-mode ones added (by impl). */
+function withWorkerCommands(name, servers) {
+  if (servers === undefined || workers === 0) return servers;
+  return {
+    ...servers,
+    workers: inWorkerMode(name, servers.corral),
+    handlerWorkers: inWorkerMode(name, servers.handler),
+  };
 }
 
 // ---- main ----
 
-/** results[runtime][scenario] = { raw: [...rounds], corral: [...rounds], floor?: [...rounds] } */
+/** results[runtime][scenario] = { raw: [...rounds], floor?, corral?, handler?, workers?, handlerWorkers? } */
 let results = {};
+let versions = {};
 const all = runtimes();
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 const from = option("--from")[0];
 if (from !== undefined) {
-  // Prints the table of a saved run again (its JSON file) instead of measuring.
-  results = JSON.parse(readFileSync(from, "utf8")).results;
+  // Prints the tables of a saved run again (its JSON file) instead of measuring.
+  ({ results, versions = {} } = JSON.parse(readFileSync(from, "utf8")));
 } else {
   const { tlsProblem } = await prepare();
   const limit = descriptorLimit();
@@ -297,13 +326,12 @@ if (from !== undefined) {
     );
   }
   console.log(
-    `corral bench: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${
-      quick ? "quick" : "full"
-    }: ${rounds} rounds ` +
-      `of ${SECONDS} s slices${TLS_ROUNDS === rounds ? "" : ` (TLS: ${TLS_ROUNDS})`}, ${IDLE_ROUNDS} idle rounds, ` +
-      `${MEMORY_ROUNDS} memory rounds; servers on core 0, ` +
-      `loadgen on core 1; ulimit -n ${limit}`,
+    `corral bench: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${quick ? "quick" : "full"}: ${rounds} ` +
+      `rounds of ${SECONDS} s slices${TLS_ROUNDS === rounds ? "" : ` (TLS: ${TLS_ROUNDS})`}, ${IDLE_ROUNDS} idle ` +
+      `rounds, ${MEMORY_ROUNDS} memory rounds; servers on core 0, loadgen on core 1; ulimit -n ${limit}` +
+      `${withFloor ? "" : "; no floor servers"}`,
   );
+  for (const scenario of scenarios.filter(isLoad)) console.log(`  ${scenario}: ${describe(scenario)}`);
   if (tlsProblem !== undefined && scenarios.some(isTls)) console.log(`TLS scenarios skipped: ${tlsProblem}`);
   for (const name of runtimeNames) {
     const runtime = all[name];
@@ -312,15 +340,12 @@ if (from !== undefined) {
       continue;
     }
     results[name] = {};
-    const impls = runtime.corral === undefined ? ["raw"] : ["raw", "corral"];
-    const loadImpls = withFloor && runtime.floor !== undefined ? ["raw", "floor", "corral"] : impls;
-    const workerMode = workers > 0 && canRunWorkers(name, runtime);
-    if (workers > 0 && !workerMode) console.log(`  ${name}: no worker mode (no reusePort here)`);
-    const servers = workerMode ? { ...runtime, workers: inWorkerMode(name, runtime.corral) } : runtime;
-    const tlsServers = workerMode && runtime.tls !== undefined
-      ? { ...runtime.tls, workers: inWorkerMode(name, runtime.tls.corral) }
-      : runtime.tls;
-    const withWorkers = (list) => (workerMode ? [...list, "workers"] : list);
+    const impls = implsOf(name, runtime);
+    if (workers > 0 && name !== "c" && !impls.load.includes("workers")) {
+      console.log(`  ${name}: no worker mode (no reusePort here)`);
+    }
+    const servers = withWorkerCommands(name, runtime);
+    const tlsServers = withWorkerCommands(name, runtime.tls);
     for (const scenario of scenarios) {
       if (scenario === "memory" && runtime.memory === undefined) continue;
       if (isTls(scenario) && (runtime.tls === undefined || tlsProblem !== undefined)) continue;
@@ -328,10 +353,10 @@ if (from !== undefined) {
         results[name][scenario] = scenario === "memory"
           ? await memoryRounds(runtime)
           : scenario === "idle"
-          ? await idleRounds(runtime, loadImpls, limit)
+          ? await idleRounds(runtime, impls.idle, limit)
           : isTls(scenario)
-          ? await loadRounds(tlsServers, withWorkers(["raw", "corral"]), scenario, limit)
-          : await loadRounds(servers, withWorkers(loadImpls), scenario, limit);
+          ? await loadRounds(tlsServers, impls.tls, scenario, limit)
+          : await loadRounds(servers, impls.load, scenario, limit);
       } catch (error) {
         console.log(`  ${name} ${scenario}: failed: ${error.message}`);
         continue;
@@ -346,109 +371,17 @@ if (from !== undefined) {
       console.log(`  ${name} ${scenario} done (${elapsed()})`);
     }
   }
-  const versions = Object.fromEntries(Object.keys(results).map((name) => [name, all[name].version]));
-  writeFileSync(jsonFile, JSON.stringify({ rounds, seconds: SECONDS, quick, versions, results }, null, 2));
-}
-
-/**
- * The rounds the medians use: for load scenarios, the rounds where the
- * machine was quiet during every slice, when at least 3 are; else all.
- */
-function quietRounds(pair) {
-  const all = pair.raw.map((raw, i) => ({
-    raw,
-    corral: pair.corral?.[i] ?? {},
-    floor: pair.floor?.[i],
-    workers: pair.workers?.[i],
-  }));
-  const noise = (r) =>
-    Math.max(...[r.raw, r.corral, r.floor ?? {}, r.workers ?? {}].map((slice) => slice.other_cpu ?? 0));
-  const quiet = all.filter((r) => noise(r) <= BUSY_LIMIT);
-  return quiet.length >= 3 ? quiet : all;
-}
-
-const rows = [];
-const cpuRows = [];
-const workerRows = [];
-for (const [name, byScenario] of Object.entries(results)) {
-  const runtime = all[name];
-  const label = `${runtime.label} ${runtime.version}`;
-  const first = (list) => (list.some((row) => row[0] === label) ? "" : label);
-  const reference = runtime.corral === undefined;
-  for (const scenario of scenarios) {
-    const pair = byScenario[scenario];
-    if (pair === undefined) continue;
-    const kept = quietRounds(pair);
-    for (const [key, what, unit, higherIsBetter] of FIGURES[scenario]) {
-      const raw = median(kept.map((r) => r.raw[key]));
-      const corral = median(kept.map((r) => r.corral[key]));
-      const ratio = median(kept.map((r) => r.corral[key] / r.raw[key]));
-      const floorRatio = pair.floor === undefined ? NaN : median(kept.map((r) => r.floor[key] / r.raw[key]));
-      let note = "";
-      if (!reference && key === "kib_per_conn") {
-        note = `${corral >= raw ? "+" : ""}${(corral - raw).toFixed(2)} KiB`;
-        if (pair.floor !== undefined) {
-          const floor = median(kept.map((r) => r.floor[key]));
-          note += ` (floor ${floor >= raw ? "+" : ""}${(floor - raw).toFixed(2)})`;
-        }
-      } else if (!reference && !higherIsBetter && ratio > 1) note = `+${((ratio - 1) * 100).toFixed(0)} %`;
-      rows.push([
-        first(rows),
-        `${what} (${unit})`,
-        format(raw, unit),
-        reference ? "" : format(corral, unit),
-        reference || !Number.isFinite(ratio) ? "" : ratio.toFixed(2),
-        Number.isFinite(floorRatio) ? floorRatio.toFixed(2) : "",
-        note,
-      ]);
-    }
-    if (scenario === "idle" || scenario === "memory") continue;
-    const cores = (side) =>
-      ["server_cpu", "loadgen_cpu", "other_cpu"].map((key) => median(kept.map((r) => r[side][key])).toFixed(2))
-        .join(" / ");
-    // Server CPU per operation, Corral's over raw's: the cost ratio, whoever was the bottleneck.
-    const [key] = FIGURES[scenario][0];
-    const perOp = (r, side) => r[side].server_cpu / r[side][key];
-    const costRatio = median(kept.map((r) => perOp(r, "corral") / perOp(r, "raw")));
-    cpuRows.push([
-      first(cpuRows),
-      scenario,
-      cores("raw"),
-      reference ? "" : cores("corral"),
-      reference ? "" : costRatio.toFixed(2),
-      `${kept.length} of ${pair.raw.length}`,
-    ]);
-    if (pair.workers !== undefined) {
-      // Worker mode against single-thread Corral: the figure, and server CPU per operation (every thread's).
-      const unit = FIGURES[scenario][0][2];
-      workerRows.push([
-        first(workerRows),
-        scenario,
-        format(median(kept.map((r) => r.workers[key])), unit) + ` ${unit}`,
-        median(kept.map((r) => r.workers[key] / r.corral[key])).toFixed(2),
-        cores("workers"),
-        median(kept.map((r) => perOp(r, "workers") / perOp(r, "corral"))).toFixed(3),
-      ]);
-    }
-  }
-}
-
-console.log(
-  "\nMedians; corral/raw = median of the per-round ratios; floor = the same for-await protocol over the raw" +
-    "\nsocket without Corral (bench/servers/floor_*.ts); memory: raw = the in-process baseline.\n",
-);
-console.log(table(rows, ["runtime", "scenario", "raw", "corral", "corral/raw", "floor/raw", ""]));
-console.log(
-  "\nCores busy during the measured slices (server / loadgen / everything else on the machine), Corral's server CPU" +
-    "\nper operation over raw's, and the rounds used (quiet ones):\n",
-);
-console.log(table(cpuRows, ["runtime", "scenario", "raw", "corral", "cpu/op", "rounds"]));
-if (workerRows.length > 0) {
-  console.log(
-    "\nWorker mode (--workers): Corral in worker threads against single-thread Corral, same rounds; cores as above" +
-      "\n(the server's: every thread of the process); cpu/op = worker mode's server CPU per operation over Corral's" +
-      "\n(all servers share core 0, so this is the cost of worker mode, not its scaling):\n",
+  versions = Object.fromEntries(Object.keys(results).map((name) => [name, all[name].version]));
+  const settings = Object.fromEntries(scenarios.filter(isLoad).map((scenario) => [scenario, LOAD[scenario]]));
+  writeFileSync(
+    jsonFile,
+    JSON.stringify(
+      { rounds, seconds: SECONDS, quick, busyLimit: BUSY_LIMIT, settings, versions, results },
+      null,
+      2,
+    ),
   );
-  console.log(table(workerRows, ["runtime", "scenario", "workers", "workers/corral", "cores", "cpu/op"]));
 }
+
+printReport(results, all, versions, IDLE_CONNECTIONS);
 if (from === undefined) console.log(`\n${elapsed()}; every round's figures in ${jsonFile}`);

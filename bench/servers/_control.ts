@@ -4,8 +4,10 @@
  * each `gc` line on stdin runs a full garbage collection and is answered
  * with `gc ok` and the heap figures as JSON (so idle memory is measured on
  * live objects only, and split into heap and the rest); `snapshot PATH`
- * writes a heap snapshot and answers `snapshot ok`; the end of
- * stdin stops the server.
+ * writes a heap snapshot and answers `snapshot ok`; `count` is answered
+ * with `count N`, the connections the server itself says it holds (-1 when
+ * it keeps no count: the raw servers, whose count the bench reads from
+ * /proc instead); the end of stdin stops the server.
  *
  * Only this control path uses `node:process` (Deno and Bun provide it); the
  * servers' sockets use each runtime's own API.
@@ -30,8 +32,11 @@ export function flag(name: string, fallback: string): string {
   return at >= 0 && at + 1 < process.argv.length ? process.argv[at + 1]! : fallback;
 }
 
-/** Announces `port` and serves control lines until stdin ends, then calls `stop` and exits. */
-export function control(port: number, stop: () => unknown): void {
+/**
+ * Announces `port` and serves control lines until stdin ends, then calls `stop` and exits; `count`, when
+ * given, tells how many connections the server holds.
+ */
+export function control(port: number, stop: () => unknown, count?: () => number): void {
   if (collect === undefined) {
     console.error("bench server: no gc() (run Node.js with --expose-gc, Deno with --v8-flags=--expose-gc)");
   }
@@ -50,6 +55,8 @@ export function control(port: number, stop: () => unknown): void {
           v8.writeHeapSnapshot(line.slice(9));
           process.stdout.write("snapshot ok\n");
         });
+      } else if (line === "count") {
+        process.stdout.write(`count ${count?.() ?? -1}\n`);
       } else if (line === "gc") {
         collect?.();
         collect?.(); // a second pass frees what the first one's finalizers released
