@@ -30,6 +30,17 @@ export type { Handler } from "./src/handler/handler.ts";
 export type { Logger } from "./src/logger.ts";
 export type { Connection } from "./src/connection.ts";
 export type { ConnectionCounters, ShutdownTimeout } from "./src/connection_supervisor.ts";
+export type { Alarms, ConnectionsAlarm } from "./src/alarms.ts";
+export { telemetryChannels } from "./src/telemetry/events.ts";
+export type {
+  AcceptorErrorEvent,
+  ConnectionEndReason,
+  ConnectionLimitEvent,
+  ConnectionShutdownEvent,
+  ConnectionTraceContext,
+  HandshakeTraceContext,
+  ListenerEvent,
+} from "./src/telemetry/events.ts";
 export { getListener, info, listeners, stopListener } from "./src/listener_registry.ts";
 export type {
   Address,
@@ -38,6 +49,7 @@ export type {
   ListenSocket,
   MemoryAddress,
   RecvOptions,
+  SendfileOptions,
   ShutdownHow,
   Socket,
   SocketOptions,

@@ -7,7 +7,9 @@
  * - lines end with LF or CRLF and are trimmed; blank lines are ignored; a
  *   line longer than `maxLineLength` bytes is answered `ERR line too long`
  *   and the connection is closed, so one client cannot grow server memory;
- * - a client silent for `idleTimeout` ms gets `ERR idle timeout` and is closed;
+ * - a client silent for `idleTimeout` ms gets `ERR idle timeout` and is closed
+ *   (the listener's idle clock: `conn.setIdleTimeout`, which aborts
+ *   `conn.signal` with a `TimeoutError`);
  * - when the listener stops, every client gets `BYE server shutting down`
  *   after the messages already queued for it, then its socket closes.
  *
@@ -60,6 +62,7 @@ export interface ChatOptions {
 const encoder = new TextEncoder();
 const NOT_JOINED = encoder.encode("ERR join a room first\n");
 const BYE = "BYE server shutting down\n";
+const IDLE = "ERR idle timeout\n";
 
 /**
  * Makes the chat protocol. Pass a shared `rooms` registry to look inside
@@ -75,11 +78,12 @@ export function chat(options: ChatOptions = {}): Protocol {
 
   return async (conn: Connection) => {
     const socket = await conn.handshake();
+    if (idleTimeout !== Infinity) conn.setIdleTimeout(idleTimeout);
     const member = new Member(socket, outboxLimit);
-    const forget = kickOnStop(conn.signal, member);
+    const forget = kickOnAbort(conn.signal, member);
     let room: string | undefined;
     try {
-      const reader = lines(socket, { maxLength, timeout: idleTimeout === Infinity ? undefined : idleTimeout });
+      const reader = lines(socket, { maxLength });
       for await (const raw of reader) {
         if (member.kicked) break;
         const line = raw.trim();
@@ -101,7 +105,6 @@ export function chat(options: ChatOptions = {}): Protocol {
       }
     } catch (error) {
       if (error instanceof LineTooLongError) member.kick("ERR line too long\n");
-      else if (error instanceof TimeoutError) member.kick("ERR idle timeout\n");
       else if (!(error instanceof ClosedError)) throw error; // a reset needs no answer
     } finally {
       forget();
@@ -113,9 +116,13 @@ export function chat(options: ChatOptions = {}): Protocol {
   };
 }
 
-/** Kicks `member` with BYE when the listener stops; returns the function that forgets it. */
-function kickOnStop(signal: AbortSignal, member: Member): () => void {
-  const bye = () => member.kick(BYE);
+/**
+ * Kicks `member` when the connection's signal aborts: with BYE when the
+ * listener stops, with ERR idle timeout when the client was silent for too
+ * long. Returns the function that forgets it.
+ */
+function kickOnAbort(signal: AbortSignal, member: Member): () => void {
+  const bye = () => member.kick(signal.reason instanceof TimeoutError ? IDLE : BYE);
   if (signal.aborted) {
     bye();
     return () => {};

@@ -33,7 +33,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const published = ["mod.ts", "testing.ts", "src", "transports", "testing"];
 /** Built-ins every runtime implements alike, and the one module allowed to load each. */
 const neutralBuiltins = {
-  "node:async_hooks": ["testing/_async_context.ts"],
+  "node:async_hooks": ["testing/_async_context.ts", "src/telemetry/channels.ts"],
   "node:diagnostics_channel": ["src/telemetry/channels.ts"],
 };
 const runtimes = ["node", "deno", "bun"];
@@ -56,10 +56,10 @@ function withoutComments(text) {
   return text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, (comment) => comment.replace(/[^\n]/g, " "));
 }
 
-/** Every static or dynamic import and re-export: `{ specifier, line }`. */
+/** Every static or dynamic import, re-export and `getBuiltinModule("node:...")` load: `{ specifier, line }`. */
 function importsOf(code) {
   const found = [];
-  const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']([^"']+)["']/g;
+  const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\bgetBuiltinModule\s*(?:\?\.)?\(\s*)["']([^"']+)["']/g;
   for (const match of code.matchAll(pattern)) {
     found.push({ specifier: match[1], line: code.slice(0, match.index).split("\n").length });
   }

@@ -4,9 +4,11 @@
  *
  * @module
  */
+import type { ConnectionMetrics } from "./connection_metrics.ts";
 import type { ConnectionSupervisor } from "./connection_supervisor.ts";
 import { systemErrorCode } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { AcceptQueue, type ParkedAcceptor } from "./socket/accept_queue.ts";
 import type { ListenSocket, Socket, Transport } from "./transport.ts";
 
 /** How long acceptors pause when the process is out of descriptors or buffers. */
@@ -51,6 +53,17 @@ const ACCEPT_ERRORS: Readonly<Record<string, "stop" | "back off" | "retry">> = {
 /** `#accept()` found the listen socket closed. */
 const LISTEN_SOCKET_CLOSED: unique symbol = Symbol("listen socket closed");
 
+/** A parked acceptor started connections until no slot was free: it waits for `admitted` now. */
+class NoSlot {
+  readonly admitted: Promise<boolean>;
+  constructor(admitted: Promise<boolean>) {
+    this.admitted = admitted;
+  }
+}
+
+/** What one accept gave: a socket, `undefined` to try again, the listen socket's end, or (parked) `NoSlot`. */
+type Accepted = Socket | undefined | typeof LISTEN_SOCKET_CLOSED | NoSlot;
+
 /** A listener's accept loops over its listen sockets, until `close()`. */
 export class AcceptorPool<L> {
   #closed = false;
@@ -60,6 +73,8 @@ export class AcceptorPool<L> {
   #loops: Promise<void>[] = [];
   #ref: string;
   #logger: Logger;
+  /** Counts and publishes the accept errors the loops get over. */
+  #metrics: ConnectionMetrics<L>;
 
   constructor(
     sockets: readonly ListenSocket[],
@@ -70,6 +85,7 @@ export class AcceptorPool<L> {
   ) {
     this.#ref = supervisor.ref;
     this.#logger = logger;
+    this.#metrics = supervisor.metrics;
     for (let i = 0; i < numAcceptors; i++) {
       this.#loops.push(this.#run(sockets[i % sockets.length]!, transport, supervisor));
     }
@@ -84,44 +100,89 @@ export class AcceptorPool<L> {
 
   /** Admit, accept, hand over, loop: the acceptor never runs protocol code. */
   async #run(listenSocket: ListenSocket, transport: Transport, supervisor: ConnectionSupervisor<L>): Promise<void> {
-    while (!this.#closed) {
-      const admitted = supervisor.admit(); // waits while maxConnections are running
+    // Node.js, Bun and the memory transport push connections into a queue: wait there parked.
+    const parked = listenSocket instanceof AcceptQueue ? this.#parking(listenSocket, transport, supervisor) : undefined;
+    let admitted = supervisor.admit(); // waits while maxConnections are running
+    for (;;) {
       if (admitted !== true && !(await admitted)) return;
-      const socket = this.#closed ? LISTEN_SOCKET_CLOSED : await this.#accept(listenSocket);
+      const socket: Accepted = this.#closed
+        ? LISTEN_SOCKET_CLOSED
+        : await (parked !== undefined ? parked() : this.#accept(listenSocket));
+      if (socket instanceof NoSlot) {
+        admitted = socket.admitted;
+        continue;
+      }
       if (typeof socket !== "object" || this.#closed) {
         supervisor.withdraw();
         if (typeof socket === "object") socket.destroy();
-        if (socket === LISTEN_SOCKET_CLOSED) return;
-        continue;
-      }
-      supervisor.start(socket, transport);
+        if (socket === LISTEN_SOCKET_CLOSED || this.#closed) return;
+      } else supervisor.start(socket, transport);
+      admitted = supervisor.admit();
     }
   }
 
   /** One accept: the socket, `undefined` to try again, or `LISTEN_SOCKET_CLOSED`. */
-  async #accept(listenSocket: ListenSocket): Promise<Socket | undefined | typeof LISTEN_SOCKET_CLOSED> {
+  async #accept(listenSocket: ListenSocket): Promise<Accepted> {
     try {
       const socket = await listenSocket.accept();
       this.#exhausted = false;
       return socket;
     } catch (error) {
-      const code = systemErrorCode(error);
-      const meaning = code === undefined ? undefined : ACCEPT_ERRORS[code];
-      if (meaning === "stop") return LISTEN_SOCKET_CLOSED;
-      if (meaning === "retry") {
-        this.#logger.debug(`corral: [${this.#ref}] accept failed with ${code}, continuing`, error);
-        return undefined;
-      }
-      // Warned once per episode: an exhausted process would otherwise log at every retry.
-      if (!this.#exhausted) {
-        this.#exhausted = true;
-        const what = meaning === "back off" ? `with ${code}` : "unexpectedly";
-        this.#logger.warn(`corral: [${this.#ref}] accept failed ${what}; backing off ${RESOURCE_BACKOFF_MS} ms`, error);
-      }
-      await this.#pause();
-      return undefined;
+      return await this.#failed(error);
     }
   }
+
+  /**
+   * A wait in a push-mode queue, holding a slot: each connection that arrives
+   * is started at once, from the runtime's connection callback, for as long
+   * as slots are free. No promise or microtask stands between the runtime and
+   * the protocol; the wait settles (like `#accept()`) only when it must end:
+   * no slot is free (`NoSlot`), accepting failed, or the pool closed (with the
+   * socket that came too late).
+   */
+  #parking(queue: AcceptQueue, transport: Transport, supervisor: ConnectionSupervisor<L>): () => Promise<Accepted> {
+    let wake!: (accepted: Accepted | Promise<Accepted>) => void;
+    const acceptor: ParkedAcceptor = {
+      take: (socket) => {
+        // Sockets pushed while a protocol starts wait in the queue: park() hands them over next.
+        for (let next: Socket | undefined = socket; next !== undefined; next = queue.park(acceptor)) {
+          if (this.#closed) return wake(next);
+          this.#exhausted = false;
+          supervisor.start(next, transport);
+          const admitted = supervisor.admit();
+          if (admitted !== true) return wake(new NoSlot(admitted));
+        }
+      },
+      fail: (error) => wake(this.#failed(error)),
+    };
+    const park = (resolve: typeof wake) => {
+      wake = resolve;
+      const socket = queue.park(acceptor);
+      if (socket !== undefined) acceptor.take(socket);
+    };
+    return () => new Promise(park);
+  }
+
+  /** What an accept error means: `undefined` to try again (after a back-off), or `LISTEN_SOCKET_CLOSED`. */
+  async #failed(error: unknown): Promise<undefined | typeof LISTEN_SOCKET_CLOSED> {
+    const code = systemErrorCode(error);
+    const meaning = code === undefined ? undefined : ACCEPT_ERRORS[code];
+    if (meaning === "stop") return LISTEN_SOCKET_CLOSED;
+    this.#metrics.acceptFailed(code, error, meaning === "retry" ? "retry" : "backoff");
+    if (meaning === "retry") {
+      this.#logger.debug(`corral: [${this.#ref}] accept failed with ${code}, continuing`, error);
+      return undefined;
+    }
+    // Warned once per episode: an exhausted process would otherwise log at every retry.
+    if (!this.#exhausted) {
+      this.#exhausted = true;
+      const what = meaning === "back off" ? `with ${code}` : "unexpectedly";
+      this.#logger.warn(`corral: [${this.#ref}] accept failed ${what}; backing off ${RESOURCE_BACKOFF_MS} ms`, error);
+    }
+    await this.#pause();
+    return undefined;
+  }
+
   /** One shared back-off for all loops, cut short by `close()`. */
   #pause(): Promise<void> {
     this.#backoff ??= new Promise<void>((resolve) => {

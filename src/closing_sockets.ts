@@ -14,14 +14,29 @@ export const CLOSE_LINGER_MS = 5000;
  * flushing forever.
  */
 export class ClosingSockets {
-  /** Each socket still flushing, with when it must be gone. */
-  #deadlines = new Map<Socket, number>();
+  // Two generations instead of a deadline per socket: the sweeper ticks every
+  // CLOSE_LINGER_MS, and drops what is still in `#old` (added before the last
+  // tick: between one and two lingers ago, as a deadline checked at each tick
+  // would). A socket's slot is cleared when it closes, so nothing finished is
+  // held, and no map is written and read back twice per connection.
+  /** Sockets added since the last tick (`undefined`: closed since). */
+  #young: (Socket | undefined)[] = [];
+  /** Sockets added in the tick before. */
+  #old: (Socket | undefined)[] = [];
+  /** Sockets in either generation still closing. */
+  #closing = 0;
   #sweeper: ReturnType<typeof setInterval> | undefined;
 
   /** Closes `socket` (flushing), and drops it if it is still flushing after the linger. */
   add(socket: Socket): void {
-    this.#deadlines.set(socket, Date.now() + CLOSE_LINGER_MS);
-    const closed = () => this.#deadlines.delete(socket);
+    const generation = this.#young;
+    const slot = generation.push(socket) - 1;
+    this.#closing++;
+    const closed = () => {
+      generation[slot] = undefined;
+      // Every socket added so far has closed: both generations are empty, start them over.
+      if (--this.#closing === 0) this.#young.length = this.#old.length = 0;
+    };
     socket.close().then(closed, closed);
     // One timer for all closing sockets. It stops itself at a tick that finds
     // nothing closing, not when the last socket closes: with short
@@ -31,14 +46,16 @@ export class ClosingSockets {
 
   /** Drops every socket still flushing (the listener's shutdown is over). */
   destroyAll(): void {
-    for (const socket of this.#deadlines.keys()) socket.destroy();
+    for (const socket of this.#old) socket?.destroy();
+    for (const socket of this.#young) socket?.destroy();
     this.#stopSweeper();
   }
 
   #sweep(): void {
-    if (this.#deadlines.size === 0) return this.#stopSweeper();
-    const now = Date.now();
-    for (const [socket, deadline] of this.#deadlines) if (deadline <= now) socket.destroy();
+    if (this.#closing === 0) return this.#stopSweeper();
+    for (const socket of this.#old) socket?.destroy();
+    this.#old = this.#young;
+    this.#young = [];
   }
 
   #stopSweeper(): void {

@@ -214,4 +214,48 @@ export interface Connection<P = unknown> {
    * ```
    */
   removeFromCount(): void;
+  /**
+   * Bytes the connection's socket received so far: what the protocol can
+   * read (TLS: decrypted; a PROXY header not counted), counted as they
+   * arrive. Readable during and after the connection.
+   */
+  readonly bytesReceived: number;
+  /** Bytes the protocol handed to `send()` (and `sendfile()`) so far. */
+  readonly bytesSent: number;
+  /** Ms the connection may receive nothing before it is timed out (`Infinity`: never); see `setIdleTimeout`. */
+  readonly idleTimeout: number;
+  /**
+   * Sets this connection's idle timeout (the listener's `idleTimeout`
+   * option sets every connection's): once its socket receives nothing for
+   * `ms`, `conn.signal` is aborted with a `TimeoutError`, and the socket is
+   * destroyed after the listener's `shutdownTimeout` unless the protocol
+   * ended first. Sends do not count as activity. The clock starts again
+   * from this call; `Infinity` turns it off. Does nothing once the timeout
+   * has expired or the connection is over.
+   *
+   * @param ms An integer from 1 to 2^31 - 1, or `Infinity`.
+   * @throws {TypeError} When `ms` is not a number.
+   * @throws {RangeError} When `ms` is not an integer in range (nor `Infinity`).
+   *
+   * @example A session that must say something within 50 ms
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { listen, memory, TimeoutError } from "../mod.ts";
+   * let timedOut!: (reason: unknown) => void;
+   * const reason = new Promise((resolve) => (timedOut = resolve));
+   * await using _listener = await listen({
+   *   transport: memory({ name: "doc-idle" }),
+   *   protocol: async (conn) => {
+   *     const socket = await conn.handshake();
+   *     conn.setIdleTimeout(50);
+   *     conn.signal.addEventListener("abort", () => timedOut(conn.signal.reason));
+   *     await socket.recv().catch(() => null); // the socket goes once the timeout has passed
+   *   },
+   * });
+   * const client = await memory().connect({ name: "doc-idle" }); // and it says nothing
+   * assert((await reason) instanceof TimeoutError);
+   * await client.close();
+   * ```
+   */
+  setIdleTimeout(ms: number): void;
 }

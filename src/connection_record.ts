@@ -8,9 +8,17 @@
  * @module
  */
 import { HandshakeError, ProxyHeaderError, TimeoutError } from "./errors.ts";
+import { checkIdleTimeout, IdleWatch } from "./idle_watch.ts";
 import type { ProxyHeader } from "./proxy/proxy_header.ts";
 import { type ProxyHeaderReading, readProxyHeader } from "./proxy/reader.ts";
 import type { Address, Socket, Transport } from "./transport.ts";
+import {
+  announceShutdown,
+  type ConnectionTrace,
+  handshakeTracing,
+  isTraced,
+  traceHandshake,
+} from "./telemetry/connection_trace.ts";
 
 /** `#stopReason` of a connection whose listener has not stopped. */
 const NOT_STOPPED: unique symbol = Symbol("not stopped");
@@ -36,6 +44,10 @@ export interface ConnectionOwner<L> {
   uncount(conn: ConnectionRecord<L>): void;
   /** Called once when a handshake (or its PROXY header) fails, for the counters and the log. */
   handshakeFailed(conn: ConnectionRecord<L>, error: HandshakeError | ProxyHeaderError): void;
+  /** Ms a connection may receive nothing (`Infinity`: no limit), unless it sets its own. */
+  readonly idleTimeout: number;
+  /** The grace between an idle timeout and the socket's destruction: the listener's `shutdownTimeout`. */
+  readonly shutdownTimeout: number | "brutal";
 }
 
 /**
@@ -54,6 +66,8 @@ export class ConnectionRecord<L> {
   counted = true;
   /** The handshake's failure, so it is logged and counted once. */
   handshakeError: HandshakeError | ProxyHeaderError | undefined;
+  /** Its `corral:connection` trace, when someone traced connections as it started. */
+  trace: ConnectionTrace | undefined;
   #owner: ConnectionOwner<L>;
   /** The handshake under way (or failed), or `HANDSHAKEN` once it succeeded and nobody waits on it. */
   #handshake: Promise<Socket> | typeof HANDSHAKEN | undefined;
@@ -66,6 +80,10 @@ export class ConnectionRecord<L> {
   /** `ENDED` when the connection ended before anyone asked for `ended`. */
   #ended: Promise<void> | typeof ENDED | undefined;
   #resolveEnded: (() => void) | undefined;
+  /** With an idle timeout: its clock; `ENDED` once the connection is over (no clock may start). */
+  #idle: IdleWatch | typeof ENDED | undefined;
+  /** Bytes the socket received that are not the protocol's: a PROXY header read off the same socket. */
+  #uncounted = 0;
 
   constructor(id: number, socket: Socket, transport: Transport, owner: ConnectionOwner<L>, peer: Address | undefined) {
     this.id = id;
@@ -73,6 +91,7 @@ export class ConnectionRecord<L> {
     this.socket = socket;
     this.transport = transport;
     this.#owner = owner;
+    if (owner.idleTimeout !== Infinity) this.#idle = new IdleWatch(this, owner.idleTimeout, owner.shutdownTimeout);
   }
 
   get ref(): string {
@@ -97,15 +116,61 @@ export class ConnectionRecord<L> {
     return (this.#ended = ended ?? new Promise((resolve) => (this.#resolveEnded = resolve)));
   }
 
-  /** Aborts `signal` (now, or when it is first read); the supervisor calls it when the listener stops. */
-  abort(reason: unknown): void {
-    if (this.#stopReason !== NOT_STOPPED) return;
+  /**
+   * Aborts `signal` (now, or when it is first read): the listener stops, or
+   * (`"timeout"`) the idle timeout expired. False if it was aborted already.
+   */
+  abort(reason: unknown, why: "shutdown" | "timeout" = "shutdown"): boolean {
+    if (this.#stopReason !== NOT_STOPPED) return false;
     this.#stopReason = reason;
-    this.#controller?.abort(reason);
+    announceShutdown(this, why, reason);
+    const controller = this.#controller;
+    // Traced: the signal's listeners run in the connection's async context, as the protocol does.
+    const scope = this.trace?.scope;
+    if (scope === undefined) controller?.abort(reason);
+    else if (controller !== undefined) scope(() => controller.abort(reason));
+    return true;
+  }
+
+  /** The idle clock expired (`IdleWatch`). */
+  idleExpired(reason: TimeoutError): boolean {
+    return this.abort(reason, "timeout");
+  }
+
+  /** Whether its idle timeout expired (read before `markEnded()`). */
+  get idleFired(): boolean {
+    const idle = this.#idle;
+    return idle !== undefined && idle !== ENDED && idle.fired;
+  }
+
+  get idleTimeout(): number {
+    const idle = this.#idle;
+    return idle === undefined || idle === ENDED ? Infinity : idle.ms;
+  }
+
+  setIdleTimeout(ms: number): void {
+    const checked = checkIdleTimeout("conn.setIdleTimeout(ms)", ms);
+    const idle = this.#idle;
+    if (idle === ENDED || idle?.fired) return; // over, or too late: an aborted signal cannot be taken back
+    idle?.stop();
+    this.#idle = checked === Infinity ? undefined : new IdleWatch(this, checked, this.#owner.shutdownTimeout);
+  }
+
+  get bytesReceived(): number {
+    const received = this.socket.bytesReceived;
+    return typeof received === "number" ? received - this.#uncounted : 0;
+  }
+
+  get bytesSent(): number {
+    const sent = this.socket.bytesSent;
+    return typeof sent === "number" ? sent : 0;
   }
 
   /** Resolves `ended`; the supervisor calls it once the connection is over (idempotent). */
   markEnded(): void {
+    const idle = this.#idle;
+    if (idle !== undefined && idle !== ENDED) idle.stop();
+    this.#idle = ENDED;
     if (this.#ended === undefined) this.#ended = ENDED;
     this.#resolveEnded?.();
   }
@@ -113,7 +178,18 @@ export class ConnectionRecord<L> {
   handshake(): Promise<Socket> {
     const handshake = this.#handshake;
     if (handshake === HANDSHAKEN) return Promise.resolve(this.socket);
-    return (this.#handshake = handshake ?? this.#runHandshake());
+    if (handshake !== undefined) return handshake;
+    return (this.#handshake = isTraced(handshakeTracing)
+      ? traceHandshake(this, () => this.#startHandshake())
+      : this.#startHandshake());
+  }
+
+  #startHandshake(): Promise<Socket> {
+    // The PROXY header comes first on the wire, before any TLS record.
+    const reading = this.#owner.proxyHeader;
+    return reading === undefined
+      ? this.#transportHandshake()
+      : this.#readProxyHeader(reading).then(() => this.#transportHandshake());
   }
 
   get proxyHeader(): ProxyHeader | undefined {
@@ -124,27 +200,44 @@ export class ConnectionRecord<L> {
     this.#owner.uncount(this);
   }
 
-  async #runHandshake(): Promise<Socket> {
-    // The PROXY header comes first on the wire, before any TLS record.
-    const reading = this.#owner.proxyHeader;
-    if (reading !== undefined) await this.#readProxyHeader(reading);
+  /**
+   * The transport's handshake (TLS; nothing to do for tcp, unix and memory),
+   * chained with `then` rather than run in an async function: every
+   * connection makes this call, and an async frame costs it a few hundred
+   * bytes and a microtask more.
+   */
+  #transportHandshake(): Promise<Socket> {
+    let started: Promise<Socket>;
     try {
-      this.socket = await this.transport.handshake(this.socket, this.#owner.handshakeTimeout);
+      started = Promise.resolve(this.transport.handshake(this.socket, this.#owner.handshakeTimeout));
+    } catch (cause) {
+      started = Promise.reject(cause);
+    }
+    return started.then((socket) => {
+      this.socket = socket;
+      // A PROXY header read off this very socket is not the protocol's; nothing else was read yet.
+      const unread = (socket as { unclaimedBytes?: number }).unclaimedBytes;
+      if (unread !== undefined) this.#uncounted = socket.bytesReceived - unread;
       // Later calls make a resolved promise: no settled one is kept for the connection's life.
       this.#handshake = HANDSHAKEN;
-      return this.socket;
-    } catch (cause) {
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      const error = cause instanceof HandshakeError ? cause : new HandshakeError(
-        `${cause instanceof TimeoutError ? "handshake timed out" : "handshake failed"}: ${reason}`,
-        {
-          cause,
-        },
-      );
-      this.handshakeError = error;
-      this.#owner.handshakeFailed(this, error);
-      throw error;
-    }
+      return socket;
+    }, (cause) => {
+      throw this.#handshakeFailed(cause);
+    });
+  }
+
+  /** The `HandshakeError` a failed transport handshake rejects with, logged and counted once. */
+  #handshakeFailed(cause: unknown): HandshakeError {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const error = cause instanceof HandshakeError ? cause : new HandshakeError(
+      `${cause instanceof TimeoutError ? "handshake timed out" : "handshake failed"}: ${reason}`,
+      {
+        cause,
+      },
+    );
+    this.handshakeError = error;
+    this.#owner.handshakeFailed(this, error);
+    return error;
   }
 
   async #readProxyHeader(reading: ProxyHeaderReading): Promise<void> {

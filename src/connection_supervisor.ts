@@ -6,12 +6,16 @@
  * @module
  */
 import { ClosingSockets } from "./closing_sockets.ts";
+import { type DirectStart, type ProtocolEndListener, START_DIRECT } from "./direct_start.ts";
 import { type ConnectionOwner, ConnectionRecord } from "./connection_record.ts";
+import type { Alarms } from "./alarms.ts";
+import { ConnectionMetrics } from "./connection_metrics.ts";
 import { ClosedError, type HandshakeError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { integerOption } from "./options.ts";
 import type { Address, Socket, Transport } from "./transport.ts";
 import type { ProxyHeaderReading } from "./proxy/reader.ts";
+import { ConnectionTrace, connectionTracing, endReason, isTraced } from "./telemetry/connection_trace.ts";
 
 /** How long `stop()` lets connections finish: ms, `Infinity`, or `"brutal"` (not at all). */
 export type ShutdownTimeout = number | "brutal";
@@ -41,6 +45,11 @@ export interface SupervisorInit<L> {
   /** Read a PROXY header in each `conn.handshake()` (the `proxyHeader` option). */
   proxyHeader?: ProxyHeaderReading;
   logger: Logger;
+  /** Ms a connection may receive nothing; `Infinity` for no limit. */
+  idleTimeout: number;
+  /** The grace after an idle timeout (and at stop, given to `shutdown()`). */
+  shutdownTimeout: ShutdownTimeout;
+  alarms: Alarms<L> | undefined;
 }
 
 /** Counts of connections and what happened to them. */
@@ -62,12 +71,16 @@ export interface ConnectionCounters {
  * protocol options as `unknown`: only the listener's public face is typed by
  * them, which keeps `Listener<P>` assignable to `Listener<unknown>`.
  */
-export class ConnectionSupervisor<L> implements ConnectionOwner<L> {
+export class ConnectionSupervisor<L> implements ConnectionOwner<L>, ProtocolEndListener<ConnectionRecord<L>> {
   protocolOptions: unknown;
   readonly listener: L;
   readonly ref: string;
   readonly handshakeTimeout: number;
   readonly proxyHeader: ProxyHeaderReading | undefined;
+  readonly idleTimeout: number;
+  readonly shutdownTimeout: ShutdownTimeout;
+  /** Byte totals, accept errors, the limit channel and alarms. */
+  readonly metrics: ConnectionMetrics<L>;
   #protocol: SupervisedProtocol<L>;
   #logger: Logger;
   #maxConnections: number;
@@ -93,6 +106,9 @@ export class ConnectionSupervisor<L> implements ConnectionOwner<L> {
     this.handshakeTimeout = init.handshakeTimeout;
     this.proxyHeader = init.proxyHeader;
     this.#logger = init.logger;
+    this.idleTimeout = init.idleTimeout;
+    this.shutdownTimeout = init.shutdownTimeout;
+    this.metrics = new ConnectionMetrics(init.listener, init.ref, init.logger, init.alarms);
   }
 
   get maxConnections(): number {
@@ -102,6 +118,7 @@ export class ConnectionSupervisor<L> implements ConnectionOwner<L> {
   /** Raising the limit lets waiting acceptors through; lowering it closes nothing. */
   set maxConnections(value: number) {
     this.#maxConnections = checkMaxConnections(value, "listener.maxConnections");
+    this.metrics.limitChanged(this.#active, this.#maxConnections);
     this.#admitWaiting();
   }
 
@@ -113,6 +130,11 @@ export class ConnectionSupervisor<L> implements ConnectionOwner<L> {
       terminated: this.#terminated,
       failed: this.#failed,
     };
+  }
+
+  /** The connections whose protocol runs (for the byte totals). */
+  running(): Iterable<ConnectionRecord<L>> {
+    return this.#connections;
   }
 
   /** Connections counted against the limit (`"active"`) or all of them. */
@@ -172,9 +194,18 @@ export class ConnectionSupervisor<L> implements ConnectionOwner<L> {
     const conn = new ConnectionRecord<L>(this.#nextId++, socket, transport, this, peerOf(socket));
     this.#connections.add(conn);
     this.#notify();
+    this.metrics.started(this.#active, this.#maxConnections);
+    const trace = isTraced(connectionTracing) ? (conn.trace = new ConnectionTrace(conn)) : undefined;
+    const direct = (this.#protocol as { [START_DIRECT]?: DirectStart<ConnectionRecord<L>> })[START_DIRECT];
+    if (direct !== undefined) {
+      if (trace === undefined) return direct(conn, this.protocolOptions, this);
+      return trace.run(() => direct(conn, this.protocolOptions, this));
+    }
     let result: void | Promise<void>;
     try {
-      result = this.#protocol(conn, this.protocolOptions);
+      result = trace === undefined
+        ? this.#protocol(conn, this.protocolOptions)
+        : trace.run(() => this.#protocol(conn, this.protocolOptions));
     } catch (error) {
       this.#end(conn, true, error);
       return;
@@ -186,10 +217,16 @@ export class ConnectionSupervisor<L> implements ConnectionOwner<L> {
     }
   }
 
+  /** A protocol started directly (`handler()`) is done with `conn`. */
+  protocolEnded(conn: ConnectionRecord<L>, threw: boolean, error?: unknown): void {
+    this.#end(conn, threw, error);
+  }
+
   uncount(conn: ConnectionRecord<L>): void {
     if (!conn.counted) return;
     conn.counted = false;
     this.#active--;
+    this.metrics.limitChanged(this.#active, this.#maxConnections);
     this.#admitWaiting();
     this.#notify();
   }
@@ -208,6 +245,12 @@ export class ConnectionSupervisor<L> implements ConnectionOwner<L> {
     }
     if (threw || conn.handshakeError !== undefined) this.#failed++;
     if (threw && error !== conn.handshakeError) this.#logFailure(conn, error);
+    const trace = conn.trace;
+    if (trace !== undefined) {
+      const reason = endReason(conn.idleFired, this.#stopping, threw ? error : conn.handshakeError);
+      trace.finish(conn, reason, threw, error);
+    }
+    this.metrics.ended(conn, this.#active, this.#maxConnections);
     this.#closing.add(conn.socket);
     conn.markEnded();
     this.#notify();
@@ -263,6 +306,7 @@ export class ConnectionSupervisor<L> implements ConnectionOwner<L> {
       clearTimeout(timer);
     }
     for (const conn of this.#connections) {
+      conn.trace?.finish(conn, "brutal", false, undefined);
       conn.socket.destroy();
       // A protocol stuck past the timeout may never return: its connection is over all the same.
       conn.markEnded();

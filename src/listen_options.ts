@@ -4,9 +4,11 @@
  *
  * @module
  */
+import { type Alarms, checkAlarms } from "./alarms.ts";
 import type { Connection } from "./connection.ts";
 import { checkMaxConnections, type ShutdownTimeout } from "./connection_supervisor.ts";
-import type { ListenerInit } from "./listener.ts";
+import { checkIdleTimeout } from "./idle_watch.ts";
+import type { Listener, ListenerInit } from "./listener.ts";
 import type { Logger } from "./logger.ts";
 import { booleanOption, describe, integerOption, rejectUnknownOptions, stringOption } from "./options.ts";
 import type { Transport } from "./transport.ts";
@@ -85,6 +87,23 @@ export interface ListenOptions<P = unknown> {
   proxyHeader?: boolean | ProxyHeaderOptions;
   /** Where to log. Default `console`. */
   logger?: Logger;
+  /**
+   * Ms a connection's socket may receive nothing before its `conn.signal`
+   * is aborted with a `TimeoutError`; its socket is then destroyed after
+   * `shutdownTimeout` (at once with `"brutal"`) unless the protocol ended
+   * first. Only received bytes reset the clock, not sends. Each connection
+   * may change its own with `conn.setIdleTimeout(ms)`. Default `Infinity`
+   * (none); an integer from 1 to 2^31 - 1 otherwise.
+   */
+  idleTimeout?: number;
+  /**
+   * Alarms by name (Ranch's `alarms`): `{ type: "connections", threshold,
+   * cooldown, callback }` calls `callback(listener, name, connections)` when
+   * a connection starts with the active connections at or over `threshold`,
+   * then not again for `cooldown` ms (default 5000). Replace them later with
+   * `listener.alarms = { ... }`.
+   */
+  alarms?: Alarms<Listener<P>>;
 }
 
 /** `ListenOptions` with every default filled in: what a listener is made of, but its ref and protocol as given. */
@@ -107,6 +126,8 @@ const KEYS = [
   "shutdownTimeout",
   "proxyHeader",
   "logger",
+  "idleTimeout",
+  "alarms",
 ] as const;
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -162,6 +183,8 @@ export function checkListenOptions<P>(options: ListenOptions<P>): CheckedListenO
       : timeoutOption('listen() option shutdownTimeout (or "brutal")', options.shutdownTimeout, 5000),
     proxyHeader: checkProxyHeader(options.proxyHeader, handshakeTimeout),
     logger,
+    idleTimeout: checkIdleTimeout("listen() option idleTimeout", options.idleTimeout),
+    alarms: checkAlarms<Listener<unknown>>("listen() option alarms", options.alarms),
   };
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { AcceptorPool } from "./acceptor.ts";
+import type { Alarms } from "./alarms.ts";
 import { ConnectionSupervisor, type ShutdownTimeout, type SupervisedProtocol } from "./connection_supervisor.ts";
 import { type CountComparison, waitForCount } from "./connection_count_wait.ts";
 import type { ListenerInfo, ListenerStatus } from "./listener_info.ts";
@@ -12,6 +13,7 @@ import type { Logger } from "./logger.ts";
 import { describe } from "./options.ts";
 import type { ProxyHeaderReading } from "./proxy/reader.ts";
 import type { Address, ListenSocket, Transport } from "./transport.ts";
+import { announce } from "./telemetry/listener_events.ts";
 
 export type { CountComparison } from "./connection_count_wait.ts";
 export type { ListenerInfo, ListenerStatus } from "./listener_info.ts";
@@ -29,6 +31,8 @@ export interface ListenerInit {
   shutdownTimeout: ShutdownTimeout;
   proxyHeader: ProxyHeaderReading | undefined;
   logger: Logger;
+  idleTimeout: number;
+  alarms: Alarms<Listener<unknown>> | undefined;
   /** Called before the listen sockets open (it enters the registry); may throw to refuse. */
   register: (listener: Listener<unknown>) => void;
   /** Called once the listener has stopped, or failed to open (it leaves the registry). */
@@ -80,6 +84,7 @@ export class Listener<P = unknown> {
       init.register(listener as Listener<unknown>);
       try {
         await listener.#openSockets();
+        announce("start", listener, init.transport.name);
       } catch (error) {
         init.unregister(listener as Listener<unknown>);
         throw error;
@@ -124,6 +129,19 @@ export class Listener<P = unknown> {
 
   set maxConnections(value: number) {
     this.#supervisor.maxConnections = value;
+  }
+
+  /**
+   * The alarms (the `alarms` option of `listen()`). Setting replaces them
+   * all (`undefined` removes them) or throws a `TypeError` / `RangeError`
+   * naming the bad alarm (`listener.alarms.NAME.threshold ...`).
+   */
+  get alarms(): Alarms<Listener<P>> | undefined {
+    return this.#supervisor.metrics.alarms as Alarms<Listener<P>> | undefined;
+  }
+
+  set alarms(value: Alarms<Listener<P>> | undefined) {
+    this.#supervisor.metrics.setAlarms(value);
   }
 
   /** The transport's options as set. */
@@ -240,6 +258,9 @@ export class Listener<P = unknown> {
       numAcceptors: this.#numAcceptors,
       numListenSockets: this.#numListenSockets,
       ...this.#supervisor.counters,
+      ...this.#supervisor.metrics.traffic(this.#supervisor.running()),
+      acceptErrors: this.#supervisor.metrics.acceptErrors,
+      idleTimeout: this.#supervisor.idleTimeout,
     };
   }
 
@@ -260,6 +281,7 @@ export class Listener<P = unknown> {
       if (this.#status !== "running") return;
       this.#status = "suspended";
       await this.#closeSockets();
+      announce("suspend", this, this.#transport.name);
     });
   }
 
@@ -284,6 +306,7 @@ export class Listener<P = unknown> {
       if (this.#status !== "suspended") return;
       await this.#openSockets();
       this.#status = "running";
+      announce("resume", this, this.#transport.name);
     });
   }
 
@@ -309,6 +332,7 @@ export class Listener<P = unknown> {
       await this.#closeSockets();
       await this.#supervisor.shutdown(this.#shutdownTimeout);
       this.#unregister(this as Listener<unknown>);
+      announce("stop", this, this.#transport.name);
       return true;
     });
   }

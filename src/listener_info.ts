@@ -30,4 +30,12 @@ export interface ListenerInfo extends ConnectionCounters {
   numAcceptors: number;
   /** Listen sockets. */
   numListenSockets: number;
+  /** Bytes its connections received, ended and running ones (TLS: decrypted; PROXY headers not counted). */
+  bytesReceived: number;
+  /** Bytes its connections sent, ended and running ones. */
+  bytesSent: number;
+  /** Accept errors its acceptors got over, by code (`{ EMFILE: 3, ECONNABORTED: 1 }`), since it started. */
+  acceptErrors: Record<string, number>;
+  /** Ms a connection may receive nothing before it is timed out (`Infinity`: no limit). */
+  idleTimeout: number;
 }

@@ -48,6 +48,17 @@ export interface RecvOptions {
 /** Which direction(s) {@linkcode Socket.shutdown} closes. */
 export type ShutdownHow = "read" | "write" | "read_write";
 
+/** Which part of the file {@linkcode Socket.sendfile} sends. */
+export interface SendfileOptions {
+  /** Where in the file to start, in bytes. Default 0. */
+  offset?: number;
+  /**
+   * How many bytes to send; default: up to the file's end. `0` sends
+   * nothing (unlike Ranch's `sendfile`, where 0 means "to the end").
+   */
+  length?: number;
+}
+
 /** What a TLS socket negotiated (filled in by the `tls` transport). */
 export interface TlsInfo {
   /** Protocol version, such as `"TLSv1.3"`. */
@@ -122,6 +133,50 @@ export interface Socket extends AsyncIterable<Uint8Array> {
    */
   send(data: Uint8Array | string): Promise<void>;
   /**
+   * Sends a file, or the part of it `options` names (Ranch's `sendfile`),
+   * with the same backpressure as {@linkcode Socket.send}: the file is read
+   * a chunk at a time (at most one chunk ahead) while the socket takes the
+   * previous one, so a peer that reads slowly holds the file where it is,
+   * not in memory. Resolves once the last byte is queued under the
+   * high-water mark. Every transport takes it (TLS encrypts the chunks as
+   * `send()` would); each runtime reads the file its fastest way.
+   *
+   * Send nothing else on the socket until it resolves: the chunks would
+   * interleave with the other bytes. A file that ends before `offset +
+   * length` sends what there is: the result says how much.
+   *
+   * @param file The file's path, or a `file:` URL. (An open file handle is not taken: each runtime has its own kind.)
+   * @param options `offset` (default 0) and `length` (default: to the file's end) in bytes.
+   * @returns The number of bytes sent.
+   * @throws {TypeError} When `file` is neither a path nor a `file:` URL, or an option is unknown or not a number.
+   * @throws {RangeError} When `offset` or `length` is negative, fractional or past 2^53 - 1.
+   * @throws {ClosedError} When this side can no longer send (before or during the transfer), as for `send()`.
+   * @throws {CorralError} When the file cannot be opened or read: `code` is the system's, such as
+   * `"ENOENT"`, `"EACCES"` or `"EISDIR"`, with the runtime's error as `cause`.
+   *
+   * @example Serving part of a file
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { mkdtemp, rm, writeFile } from "node:fs/promises";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * import { listen, memory } from "../mod.ts";
+   * const dir = await mkdtemp(join(tmpdir(), "corral-doc-"));
+   * const path = join(dir, "greeting.txt");
+   * await writeFile(path, "hello, sendfile");
+   * await using _listener = await listen({
+   *   transport: memory({ name: "doc-sendfile" }),
+   *   protocol: async (conn) => void (await (await conn.handshake()).sendfile(path, { offset: 7, length: 8 })),
+   * });
+   * const client = await memory().connect({ name: "doc-sendfile" });
+   * assert.equal(new TextDecoder().decode((await client.recv(8))!), "sendfile");
+   * assert.equal(await client.recv(), null); // the protocol returned: its socket closed
+   * await client.close();
+   * await rm(dir, { recursive: true });
+   * ```
+   */
+  sendfile(file: string | URL, options?: SendfileOptions): Promise<number>;
+  /**
    * Closes one or both directions; `"write"` sends end-of-stream and keeps reading.
    *
    * @param how `"read"`, `"write"` or `"read_write"`.
@@ -160,6 +215,17 @@ export interface Socket extends AsyncIterable<Uint8Array> {
   readonly readable: ReadableStream<Uint8Array>;
   /** A Web Streams view of the outgoing direction; closing it half-closes. */
   readonly writable: WritableStream<Uint8Array>;
+  /**
+   * Bytes received so far, counted as they arrive (before anyone reads
+   * them). On a TLS socket, the decrypted bytes.
+   */
+  readonly bytesReceived: number;
+  /** Bytes handed to `send()` so far (queued, not necessarily delivered yet). */
+  readonly bytesSent: number;
+  /** Chunks received so far: how many reads the runtime delivered. */
+  readonly recvCount: number;
+  /** `send()` calls that carried bytes so far. */
+  readonly sendCount: number;
 }
 
 /** An open listen socket: the acceptors pull connections from it. */

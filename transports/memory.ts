@@ -23,6 +23,8 @@ import {
   withSeed,
 } from "./memory/faults.ts";
 import { StreamSocket } from "../src/socket/stream_socket.ts";
+import { provideFileAccess } from "../src/socket/file_access.ts";
+import { runtimeAdapter } from "../src/runtime/detect.ts";
 
 export type { FaultAmount, MemoryFaultOptions } from "./memory/faults.ts";
 export { type Scheduler, VirtualClock, type VirtualClockOptions } from "./memory/scheduler.ts";
@@ -175,6 +177,8 @@ class MemoryTransportImpl implements MemoryTransport {
       }
       const window = options.window ?? side.options.window ?? DEFAULT_WINDOW;
       const faults = planConnection(side.options, options, side.connections++);
+      // Memory sockets need no runtime adapter, but sendfile() reads files through one.
+      provideFileAccess(runtimeAdapter);
       const [client, server] = MemoryChannel.pair(name, window, window, faults);
       queue.push(new StreamSocket(server));
       return Promise.resolve(new StreamSocket(client));

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Connection } from "../connection.ts";
+import type { ProtocolEndListener } from "../direct_start.ts";
 import type { ClosedError } from "../errors.ts";
 import type { Socket } from "../transport.ts";
 import { HOLD, PUSH, type PushSink, type PushSource, RELEASE } from "../socket/push_sink.ts";
@@ -28,8 +29,9 @@ export class HandlerRun<S, P> implements PushSink {
   readonly #source: PushSource;
   #state!: S;
   #flags = 0;
-  #resolve!: () => void;
-  #reject!: (error: unknown) => void;
+  /** Told when the connection is over: the supervisor (direct start), or the protocol promise's settle. */
+  #owner!: ProtocolEndListener<Connection<P>>;
+  #conn!: Connection<P>;
   /** Settles a callback's promise; made by the first one that returns a promise. */
   #onSettled: ((error?: unknown) => void) | undefined;
   #onFailed: ((error: unknown) => void) | undefined;
@@ -43,24 +45,20 @@ export class HandlerRun<S, P> implements PushSink {
     this.#source = source;
   }
 
-  /** Runs `connection`, then pushes; resolves when the connection is over (rejects if it failed). */
-  start(conn: Connection<P>, options: P): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+  /** Runs `connection`, then pushes; `owner` hears once when the connection is over. */
+  start(conn: Connection<P>, options: P, owner: ProtocolEndListener<Connection<P>>): void {
+    this.#owner = owner;
+    this.#conn = conn;
     const spec = this.#spec;
     if (spec.shutdown !== undefined) conn.signal.addEventListener("abort", () => this.#onShutdown(), { once: true });
     let state: S | Promise<S> | undefined;
     try {
       state = spec.connection?.(this.#socket, conn, options);
     } catch (error) {
-      this.#fail(error);
-      return done;
+      return this.#fail(error);
     }
     if (isPromise(state)) state.then((value) => this.#begin(value), (error) => this.#fail(error));
     else this.#begin(state as S);
-    return done;
   }
 
   pushData(chunk: Uint8Array): void {
@@ -164,8 +162,8 @@ export class HandlerRun<S, P> implements PushSink {
   #finish(): void {
     if (!this.#over()) return;
     const closed = this.#closeCallback();
-    if (closed === undefined) this.#resolve();
-    else this.#reject(closed.error);
+    if (closed === undefined) this.#owner.protocolEnded(this.#conn, false);
+    else this.#owner.protocolEnded(this.#conn, true, closed.error);
   }
 
   #fail(error: unknown): void {
@@ -179,7 +177,7 @@ export class HandlerRun<S, P> implements PushSink {
       }
     }
     this.#closeCallback();
-    this.#reject(error);
+    this.#owner.protocolEnded(this.#conn, true, error);
   }
 
   /** Marks the run over and stops deliveries; false if it already was. */

@@ -6,12 +6,15 @@
  */
 import type { Connection } from "../connection.ts";
 import type { Handler } from "./types.ts";
+import { type DirectStart, type ProtocolEndListener, START_DIRECT } from "../direct_start.ts";
 import type { Protocol } from "../listen_options.ts";
 import { integerOption } from "../options.ts";
 import { StreamSocket } from "../socket/stream_socket.ts";
-import type { Socket } from "../transport.ts";
 import { HandlerRun } from "./_handler_run.ts";
 import { PullPump } from "./_pull_pump.ts";
+import { ScopedSource } from "./_scoped_source.ts";
+import { captureScope, connectionTracing, isTraced } from "../telemetry/channels.ts";
+import type { PushSource } from "../socket/push_sink.ts";
 
 export type { Handler } from "./types.ts";
 
@@ -55,12 +58,33 @@ const CALLBACKS = ["connection", "data", "end", "timeout", "shutdown", "error", 
  */
 export function handler<S = undefined, P = unknown>(spec: Handler<S, P>): Protocol<P> {
   checkHandler(spec);
-  return (conn, options) => conn.handshake().then((socket) => run(spec, socket, conn, options));
+  // Called as a function (by a protocol that wraps this one), the end settles a promise.
+  const protocol: Protocol<P> = (conn, options) =>
+    new Promise<void>((resolve, reject) => {
+      const owner = { protocolEnded: (_: unknown, threw: boolean, error?: unknown) => threw ? reject(error) : resolve() };
+      startDirect(spec, conn, options, owner);
+    });
+  // Started by the supervisor, the end is a call: no promise or closure is kept per connection.
+  const direct: DirectStart<Connection<P>> = (conn, options, owner) => startDirect(spec, conn, options as P, owner);
+  return Object.assign(protocol, { [START_DIRECT]: direct });
 }
 
-function run<S, P>(spec: Handler<S, P>, socket: Socket, conn: Connection<P>, options: P): Promise<void> {
-  const source = socket instanceof StreamSocket ? socket : new PullPump(socket);
-  return new HandlerRun(spec, socket, source).start(conn, options);
+function startDirect<S, P>(
+  spec: Handler<S, P>,
+  conn: Connection<P>,
+  options: P,
+  owner: ProtocolEndListener<Connection<P>>,
+): void {
+  conn.handshake().then(
+    (socket) => {
+      let source: PushSource = socket instanceof StreamSocket ? socket : new PullPump(socket);
+      // Traced: the callbacks, called from the read path, run in the connection's context (its span).
+      const scope = isTraced(connectionTracing) ? captureScope() : undefined;
+      if (scope !== undefined) source = new ScopedSource(source, scope);
+      new HandlerRun(spec, socket, source).start(conn, options, owner);
+    },
+    (error) => owner.protocolEnded(conn, true, error),
+  );
 }
 
 function checkHandler(spec: unknown): void {

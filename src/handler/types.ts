@@ -29,9 +29,14 @@ import type { Socket } from "../transport.ts";
  * 4. **`timeout(socket, state)`**, with `idleTimeout`, when no bytes arrived
  *    for that many ms (while no promise of a callback is pending). Without
  *    `timeout`, the connection is then over. With it, the clock starts again.
- * 5. **`shutdown(socket, state)`** when the listener stops (`conn.signal`
- *    aborts). Without it the connection runs on, as a function protocol that
- *    ignores its signal would, until `shutdownTimeout` destroys it.
+ *    This is the handler's own, soft clock: the listener's `idleTimeout`
+ *    option (or `conn.setIdleTimeout`) is the hard one, and ends the
+ *    connection through `shutdown` below. Received bytes reset both.
+ * 5. **`shutdown(socket, state)`** when the core aborts `conn.signal`: the
+ *    listener stops (`conn.signal.reason` is a `ClosedError`), or the
+ *    listener's `idleTimeout` expired (a `TimeoutError`). Without it the
+ *    connection runs on, as a function protocol that ignores its signal
+ *    would, until `shutdownTimeout` destroys its socket.
  * 6. **`error(error, socket, state)`** when a callback throws or rejects, or
  *    the socket fails (a reset): the connection is then over, and fails
  *    with that error (logged and counted as `failed`, as for a throwing
@@ -57,6 +62,10 @@ export interface Handler<S = undefined, P = unknown> {
   error?(error: unknown, socket: Socket, state: S): void;
   /** The connection is over, however it ended; called once, last. */
   close?(socket: Socket, state: S): void;
-  /** Ms without received bytes before `timeout` is called (or the connection closed). Default: none. */
+  /**
+   * Ms without received bytes before `timeout` is called (or the connection
+   * closed). Default: none. Independent of the listener's `idleTimeout`,
+   * which aborts `conn.signal` (calling `shutdown`) when it expires.
+   */
   idleTimeout?: number;
 }

@@ -7,7 +7,15 @@
  * @module
  */
 import { ClosedError } from "../errors.ts";
-import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "../transport.ts";
+import type {
+  Address,
+  RecvOptions,
+  SendfileOptions,
+  ShutdownHow,
+  Socket,
+  SocketOptions,
+  TlsInfo,
+} from "../transport.ts";
 import { readableView } from "../socket/stream_views.ts";
 
 const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true });
@@ -27,6 +35,23 @@ export class PrefixedSocket implements Socket {
   /** The socket underneath. */
   get inner(): Socket {
     return this.#inner;
+  }
+
+  // The counters are the inner socket's: the prefix was received (and counted) there.
+  get bytesReceived(): number {
+    return this.#inner.bytesReceived;
+  }
+
+  get bytesSent(): number {
+    return this.#inner.bytesSent;
+  }
+
+  get recvCount(): number {
+    return this.#inner.recvCount;
+  }
+
+  get sendCount(): number {
+    return this.#inner.sendCount;
   }
 
   async recv(length = 0, options?: RecvOptions): Promise<Uint8Array | null> {
@@ -74,6 +99,10 @@ export class PrefixedSocket implements Socket {
 
   send(data: Uint8Array | string): Promise<void> {
     return this.#inner.send(data);
+  }
+
+  sendfile(file: string | URL, options?: SendfileOptions): Promise<number> {
+    return this.#inner.sendfile(file, options);
   }
 
   shutdown(how: ShutdownHow): Promise<void> {

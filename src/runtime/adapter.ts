@@ -194,6 +194,24 @@ export interface Successor {
   release(): void;
 }
 
+/**
+ * A byte range of a file, read one chunk at a time (what
+ * `socket.sendfile()` sends). Each adapter reads with the fastest way its
+ * runtime offers, in the chunk size measured best for it.
+ */
+export interface FileChunks {
+  /**
+   * Reads the next chunk: fresh bytes the caller owns (they are handed to
+   * `send()`, which does not copy), never more than is left of the range;
+   * `null` at the range's end or the file's. A failure carries the system
+   * `code` (`"EISDIR"`, `"EIO"` ...). Called again only after the previous
+   * call settled.
+   */
+  next(): Promise<Uint8Array | null>;
+  /** Closes the file. Called once, after the last `next()` settled. */
+  close(): Promise<void>;
+}
+
 /** One runtime's sockets behind one interface. */
 export interface RuntimeAdapter {
   /** The runtime and its version, such as `"node 20.20.2"`; used in `UnsupportedError`. */
@@ -215,6 +233,12 @@ export interface RuntimeAdapter {
   removeSocketFile(path: string): Promise<void>;
   /** Reads a UTF-8 text file (certificates and keys given as paths, `/proc/sys` settings). */
   readTextFile(path: string): Promise<string>;
+  /**
+   * Opens `file` (a path or a `file:` URL) to read `length` bytes from
+   * `offset` (`undefined`: up to the file's end). Rejects with the system
+   * `code` when the file cannot be opened (`"ENOENT"`, `"EACCES"` ...).
+   */
+  openFileRange(file: string | URL, offset: number, length: number | undefined): Promise<FileChunks>;
   /** This process's pid and live environment. */
   processInfo(): ProcessInfo;
   /** Starts a handover's successor process. */

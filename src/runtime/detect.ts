@@ -6,6 +6,7 @@
  * @module
  */
 import type { RuntimeAdapter } from "./adapter.ts";
+import { provideFileAccess } from "../socket/file_access.ts";
 import type { ThreadRuntime } from "../workers/threads.ts";
 
 /** The runtimes Corral has adapters for. */
@@ -28,6 +29,8 @@ let adapter: Promise<RuntimeAdapter> | undefined;
 
 /** The adapter for this runtime, imported on first use. */
 export function runtimeAdapter(): Promise<RuntimeAdapter> {
+  // The sockets the adapter builds read files for sendfile() through it (see socket/file_access.ts).
+  provideFileAccess(runtimeAdapter);
   adapter ??= runtimeName === "deno"
     ? import("./deno/adapter.ts").then((m) => m.denoAdapter)
     : runtimeName === "bun"

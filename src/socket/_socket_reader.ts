@@ -64,6 +64,9 @@ export abstract class SocketReader implements PushSource {
   #waitTimer: ReturnType<typeof setTimeout> | undefined;
   /** Where bytes go in push mode. */
   #push: PushSink | undefined;
+  // Counters: plain integer increments, read by telemetry, info() and idleTimeout's check.
+  #bytesReceived = 0;
+  #recvCount = 0;
 
   constructor(channel: ByteChannel) {
     this.channel = channel;
@@ -71,7 +74,10 @@ export abstract class SocketReader implements PushSource {
   }
 
   onData(chunk: Uint8Array): void {
-    if ((this.flags & READ_SHUT) !== 0 || chunk.length === 0) return;
+    if (chunk.length === 0) return;
+    this.#bytesReceived += chunk.length;
+    this.#recvCount++;
+    if ((this.flags & READ_SHUT) !== 0) return;
     if ((this.flags & PUSHING) !== 0) return this.#pushData(chunk);
     const length = this.#waitLength;
     const waiting = this.#waitResolve !== undefined;
@@ -93,6 +99,16 @@ export abstract class SocketReader implements PushSource {
   onEnd(): void {
     this.flags |= ENDED;
     this.wakeAtEnd();
+  }
+
+  /** Bytes received so far (dropped ones after `shutdown("read")` included). */
+  get bytesReceived(): number {
+    return this.#bytesReceived;
+  }
+
+  /** Chunks received so far. */
+  get recvCount(): number {
+    return this.#recvCount;
   }
 
   /** While a read waits, every buffered byte is short of what it asked for: all of them are claimed. */

@@ -13,8 +13,17 @@
  */
 import type { ByteChannel, ChannelSink } from "./byte_channel.ts";
 import { ClosedError, systemErrorCode } from "../errors.ts";
-import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "../transport.ts";
+import type {
+  Address,
+  RecvOptions,
+  SendfileOptions,
+  ShutdownHow,
+  Socket,
+  SocketOptions,
+  TlsInfo,
+} from "../transport.ts";
 import { readableView, writableView } from "./stream_views.ts";
+import { sendFile } from "./_send_file.ts";
 import { NEXT_CHUNK, SocketIterator } from "./_socket_iterator.ts";
 import { capture, type Reject, type Resolve, takeReject, takeResolve } from "./_pending_promise.ts";
 import {
@@ -59,6 +68,8 @@ export class StreamSocket extends SocketReader implements Socket, ChannelSink {
   #resolveClosed: Resolve | undefined;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
+  #bytesSent = 0;
+  #sendCount = 0;
 
   constructor(channel: ByteChannel, init?: StreamSocketInit) {
     super(channel);
@@ -78,6 +89,16 @@ export class StreamSocket extends SocketReader implements Socket, ChannelSink {
       }
     }
     return this.#closed;
+  }
+
+  /** Bytes handed to `send()` so far. */
+  get bytesSent(): number {
+    return this.#bytesSent;
+  }
+
+  /** `send()` calls that carried bytes so far. */
+  get sendCount(): number {
+    return this.#sendCount;
   }
 
   // ---- ChannelSink: called by the adapter (onData and onEnd are the read side's) ----
@@ -139,6 +160,8 @@ export class StreamSocket extends SocketReader implements Socket, ChannelSink {
       return quietRejection(new ClosedError("cannot send: the socket's sending side is closed"));
     }
     if (bytes.length === 0) return RESOLVED;
+    this.#bytesSent += bytes.length;
+    this.#sendCount++;
     if (this.channel.write(bytes)) return RESOLVED;
     // Push mode: nobody awaits this, so reading stops until the peer takes what is queued.
     if ((this.flags & PUSHING) !== 0) this.holdPush(DRAIN_HELD);
@@ -148,6 +171,10 @@ export class StreamSocket extends SocketReader implements Socket, ChannelSink {
       this.#drain = { promise, resolve: takeResolve(), reject: takeReject() };
     }
     return this.#drain.promise;
+  }
+
+  sendfile(file: string | URL, options?: SendfileOptions): Promise<number> {
+    return sendFile(this, file, options);
   }
 
   shutdown(how: ShutdownHow): Promise<void> {

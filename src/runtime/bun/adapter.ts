@@ -191,6 +191,10 @@ const spawnSuccessor = (config: SuccessorConfig) =>
   successor().then((m) => m.spawnSuccessor(config, runtimeName, false));
 const writeAndClose = (fd: number, text: string) => successor().then((m) => m.writeAndClose(fd, text));
 
+// The file reader is loaded by the first sendfile().
+const openFileRange = (file: string | URL, offset: number, length: number | undefined) =>
+  import("./file_range.ts").then((m) => m.openFileRange(file, offset, length));
+
 /** The adapter the runtime detector loads on Bun. */
 export const bunAdapter: RuntimeAdapter = {
   name: runtimeName,
@@ -201,6 +205,7 @@ export const bunAdapter: RuntimeAdapter = {
   connectUnix,
   removeSocketFile,
   readTextFile,
+  openFileRange,
   processInfo,
   spawnSuccessor,
   writeAndClose,

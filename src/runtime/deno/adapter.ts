@@ -167,6 +167,10 @@ const successor = () => import("../shared/successor.ts");
 const spawnSuccessor = (config: SuccessorConfig) => successor().then((m) => m.spawnSuccessor(config, name, true));
 const writeAndClose = (fd: number, text: string) => successor().then((m) => m.writeAndClose(fd, text));
 
+// The file reader is loaded by the first sendfile().
+const openFileRange = (file: string | URL, offset: number, length: number | undefined) =>
+  import("./file_range.ts").then((m) => m.openFileRange(file, offset, length));
+
 /** The {@linkcode RuntimeAdapter} for Deno. */
 export const denoAdapter: RuntimeAdapter = {
   name,
@@ -177,6 +181,7 @@ export const denoAdapter: RuntimeAdapter = {
   connectUnix,
   removeSocketFile,
   readTextFile,
+  openFileRange,
   processInfo,
   spawnSuccessor,
   writeAndClose,

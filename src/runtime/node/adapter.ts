@@ -81,6 +81,10 @@ const spawnSuccessor = (config: SuccessorConfig) =>
   successor().then((m) => m.spawnSuccessor(config, runtimeName, false));
 const writeAndClose = (fd: number, text: string) => successor().then((m) => m.writeAndClose(fd, text));
 
+// The file reader is loaded by the first sendfile().
+const openFileRange = (file: string | URL, offset: number, length: number | undefined) =>
+  import("./file_range.ts").then((m) => m.openFileRange(file, offset, length));
+
 /** The adapter the runtime detector loads on Node.js. */
 export const nodeAdapter: RuntimeAdapter = {
   name: runtimeName,
@@ -91,6 +95,7 @@ export const nodeAdapter: RuntimeAdapter = {
   connectUnix,
   removeSocketFile,
   readTextFile,
+  openFileRange,
   processInfo,
   spawnSuccessor,
   writeAndClose,

@@ -11,7 +11,15 @@
  * @module
  */
 import { ClosedError } from "../../errors.ts";
-import type { Address, RecvOptions, ShutdownHow, Socket, SocketOptions, TlsInfo } from "../../transport.ts";
+import type {
+  Address,
+  RecvOptions,
+  SendfileOptions,
+  ShutdownHow,
+  Socket,
+  SocketOptions,
+  TlsInfo,
+} from "../../transport.ts";
 import type { PendingTlsSocket } from "../adapter.ts";
 
 /** What the runtime adapter does for a pending TLS connection. */
@@ -50,6 +58,23 @@ export class PendingTls implements PendingTlsSocket {
     return this.#socket?.tls;
   }
 
+  // Nothing is counted before the handshake: the secure socket counts the decrypted bytes.
+  get bytesReceived(): number {
+    return this.#socket?.bytesReceived ?? 0;
+  }
+
+  get bytesSent(): number {
+    return this.#socket?.bytesSent ?? 0;
+  }
+
+  get recvCount(): number {
+    return this.#socket?.recvCount ?? 0;
+  }
+
+  get sendCount(): number {
+    return this.#socket?.sendCount ?? 0;
+  }
+
   handshakeTls(): Promise<Socket> {
     this.#handshake ??= this.#run();
     return this.#handshake;
@@ -80,6 +105,10 @@ export class PendingTls implements PendingTlsSocket {
 
   send(_data: Uint8Array | string): Promise<void> {
     return Promise.reject(new TypeError(`send(): ${NOT_YET}`));
+  }
+
+  sendfile(_file: string | URL, _options?: SendfileOptions): Promise<number> {
+    return Promise.reject(new TypeError(`sendfile(): ${NOT_YET}`));
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
