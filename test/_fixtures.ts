@@ -13,6 +13,7 @@ import {
   type ListenOptions,
   type Logger,
   memory,
+  type MemoryOptions,
   type Socket,
   tcp,
   type Transport,
@@ -62,6 +63,18 @@ export const transports: TransportFixture[] = [
     connect: (l) => memory().connect({ name: (l.address as { name: string }).name }),
   },
 ];
+
+/** The name a memory listener listens under. */
+export const nameOf = (listener: { address: unknown }): string => (listener.address as { name: string }).name;
+
+/** A memory fixture whose listener injects the given faults (a fresh seed-fixed set per listener). */
+export function faultyMemory(label: string, options: () => MemoryOptions): TransportFixture {
+  return {
+    name: `memory ${label}`,
+    make: () => memory(options()),
+    connect: (listener) => memory().connect({ name: nameOf(listener) }),
+  };
+}
 
 /** The tcp fixture, for listener tests that need a real socket. */
 export const tcpFixture: TransportFixture = transports[0]!;

@@ -6,22 +6,16 @@
  * shutdown.
  */
 import assert from "node:assert/strict";
-import {
-  ClosedError,
-  handler,
-  type Handler,
-  memory,
-  type MemoryOptions,
-  type Socket,
-  type Transport,
-} from "../mod.ts";
+import { ClosedError, type Handler, handler, memory, type Socket, type Transport } from "../mod.ts";
 import { tcp } from "../transports/tcp.ts";
 import { tls } from "../transports/tls.ts";
 import { testProtocol, VirtualClock } from "../testing.ts";
 import { suite, test } from "./_harness.ts";
 import { defineConformance } from "./_conformance.ts";
 import {
+  faultyMemory,
   isPending,
+  nameOf,
   pattern,
   readAll,
   RecordingLogger,
@@ -42,16 +36,6 @@ const echo = handler({
     socket.send(chunk);
   },
 });
-
-const nameOf = (listener: { address: unknown }) => (listener.address as { name: string }).name;
-
-function faultyMemory(label: string, options: () => MemoryOptions): TransportFixture {
-  return {
-    name: `memory ${label}`,
-    make: () => memory(options()),
-    connect: (listener) => memory().connect({ name: nameOf(listener) }),
-  };
-}
 
 const fixtures: TransportFixture[] = [
   ...transports,
@@ -432,4 +416,3 @@ function wrap(socket: Socket): Socket {
     [Symbol.asyncIterator]: () => socket[Symbol.asyncIterator](),
   } as Socket;
 }
-

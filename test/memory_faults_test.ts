@@ -4,22 +4,22 @@
  * every runtime), resets, half-close and closes in the middle of a write.
  */
 import assert from "node:assert/strict";
-import { ClosedError, type Connection, type Listener, memory, type Socket } from "../mod.ts";
-import type { MemoryOptions } from "../mod.ts";
+import { ClosedError, type Connection, memory, type Socket } from "../mod.ts";
 import { VirtualClock } from "../testing.ts";
 import { suite, test } from "./_harness.ts";
 import { defineConformance } from "./_conformance.ts";
-import { isPending, pattern, readAll, sameBytes, signal, start, text, type TransportFixture } from "./_fixtures.ts";
-
-const nameOf = (listener: Listener<unknown>): string => (listener.address as { name: string }).name;
-
-function faultyMemory(label: string, options: () => MemoryOptions): TransportFixture {
-  return {
-    name: `memory ${label}`,
-    make: () => memory(options()),
-    connect: (listener) => memory().connect({ name: nameOf(listener) }),
-  };
-}
+import {
+  faultyMemory,
+  isPending,
+  nameOf,
+  pattern,
+  readAll,
+  sameBytes,
+  signal,
+  start,
+  text,
+  type TransportFixture,
+} from "./_fixtures.ts";
 
 // Reliable faults only: every byte arrives, in order. Piece sizes stay moderate so the
 // suite's 4 MiB cases finish in seconds; the small sizes have their own cases below.
