@@ -15,14 +15,16 @@ export const CLOSE_LINGER_MS = 5000;
  */
 export class ClosingSockets {
   // Two generations instead of a deadline per socket: the sweeper ticks every
-  // CLOSE_LINGER_MS, and drops what is still in `#old` (added before the last
-  // tick: between one and two lingers ago, as a deadline checked at each tick
-  // would). A socket's slot is cleared when it closes, so nothing finished is
-  // held, and no map is written and read back twice per connection.
-  /** Sockets added since the last tick (`undefined`: closed since). */
+  // CLOSE_LINGER_MS, and drops what is still in the old one (added before the
+  // last tick: between one and two lingers ago, as a deadline checked at each
+  // tick would). A socket's slot is cleared when it closes, so nothing
+  // finished is held; no map is written and read back per connection.
+  /** Sockets added since the last tick, in slots below `#youngEnd` (`undefined`: closed since). */
   #young: (Socket | undefined)[] = [];
-  /** Sockets added in the tick before. */
+  #youngEnd = 0;
+  /** Sockets added in the tick before, in slots below `#oldEnd`. */
   #old: (Socket | undefined)[] = [];
+  #oldEnd = 0;
   /** Sockets in either generation still closing. */
   #closing = 0;
   #sweeper: ReturnType<typeof setInterval> | undefined;
@@ -30,12 +32,14 @@ export class ClosingSockets {
   /** Closes `socket` (flushing), and drops it if it is still flushing after the linger. */
   add(socket: Socket): void {
     const generation = this.#young;
-    const slot = generation.push(socket) - 1;
+    const slot = this.#youngEnd++;
+    generation[slot] = socket;
     this.#closing++;
     const closed = () => {
       generation[slot] = undefined;
-      // Every socket added so far has closed: both generations are empty, start them over.
-      if (--this.#closing === 0) this.#young.length = this.#old.length = 0;
+      // Every socket added so far has closed (no callback is left to clear a
+      // slot): both generations start over in the arrays they have.
+      if (--this.#closing === 0) this.#youngEnd = this.#oldEnd = 0;
     };
     socket.close().then(closed, closed);
     // One timer for all closing sockets. It stops itself at a tick that finds
@@ -46,16 +50,19 @@ export class ClosingSockets {
 
   /** Drops every socket still flushing (the listener's shutdown is over). */
   destroyAll(): void {
-    for (const socket of this.#old) socket?.destroy();
-    for (const socket of this.#young) socket?.destroy();
+    for (let i = 0; i < this.#oldEnd; i++) this.#old[i]?.destroy();
+    for (let i = 0; i < this.#youngEnd; i++) this.#young[i]?.destroy();
     this.#stopSweeper();
   }
 
   #sweep(): void {
     if (this.#closing === 0) return this.#stopSweeper();
-    for (const socket of this.#old) socket?.destroy();
+    for (let i = 0; i < this.#oldEnd; i++) this.#old[i]?.destroy();
+    // A fresh array: the callbacks of sockets still closing clear slots in the ones they were given.
     this.#old = this.#young;
+    this.#oldEnd = this.#youngEnd;
     this.#young = [];
+    this.#youngEnd = 0;
   }
 
   #stopSweeper(): void {

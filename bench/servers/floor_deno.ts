@@ -3,8 +3,8 @@
  * `for await (const chunk of socket) await send(chunk)` loop over a
  * `Deno.Conn` wrapped by the smallest async iterator that keeps the
  * socket's semantics: each chunk is the reader's own, read with the same
- * adaptive buffer Corral's Deno adapter uses (small while idle, growing to
- * 64 KiB while a stream flows; a full one is handed over, a short read
+ * adaptive buffer Corral's Deno adapter uses (4 KiB while idle, growing to
+ * 256 KiB while a stream flows; a full one is handed over, a short read
  * copied out), so only the rest of Corral is left to compare. See
  * floor_node.ts.
  *
