@@ -27,7 +27,8 @@ import type { Socket } from "../transport.ts";
  *    socket can still send; the connection is over when `end` returns (or
  *    its promise settles). Without `end`, the connection is over at EOF.
  * 4. **`timeout(socket, state)`**, with `idleTimeout`, when no bytes arrived
- *    for that many ms (while no promise of a callback is pending). Without
+ *    for that many ms (while no promise of a callback is pending; checked
+ *    once per period, so it comes after one to two periods). Without
  *    `timeout`, the connection is then over. With it, the clock starts again.
  *    This is the handler's own, soft clock: the listener's `idleTimeout`
  *    option (or `conn.setIdleTimeout`) is the hard one, and ends the
