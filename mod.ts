@@ -36,6 +36,7 @@ export type {
   AcceptorErrorEvent,
   ConnectionEndReason,
   ConnectionLimitEvent,
+  ClusterStatusEvent,
   ConnectionShutdownEvent,
   ConnectionTraceContext,
   HandshakeTraceContext,
@@ -84,8 +85,16 @@ export type {
   ProxyTlvs,
 } from "./src/proxy/proxy_header.ts";
 export type { ProxyHeaderOptions } from "./src/listen_options.ts";
-export { Registry } from "./src/registry.ts";
-export type { RegistryEntry, RegistryKeys, RegistryOptions } from "./src/registry.ts";
+export { Registry } from "./src/registry/registry.ts";
+export type {
+  BroadcastOptions,
+  ClusterStatus,
+  PubSub,
+  RegistryEntry,
+  RegistryKeys,
+  RegistryOptions,
+  Unsubscribe,
+} from "./src/registry/registry.ts";
 export { handover } from "./src/handover/handover.ts";
 export type { HandoverOptions, HandoverResult, HandoverVia } from "./src/handover/handover.ts";
 export { HandoverError } from "./src/handover/handover_error.ts";

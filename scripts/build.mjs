@@ -37,6 +37,8 @@ const entries = {
   ".": "mod.ts",
   "./transports/memory": "transports/memory.ts",
   "./testing": "testing.ts",
+  "./cluster/nats": "cluster/nats.ts",
+  "./cluster/redis": "cluster/redis.ts",
 };
 
 async function main() {

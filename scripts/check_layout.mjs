@@ -13,9 +13,10 @@
  *    each other; what they share lives in `src/runtime/shared/`, which
  *    imports none of them; the rest of the code reaches them only through
  *    `src/runtime/adapter.ts` (the contract) and `detect.ts` (the loader).
- * 4. Layers point one way: `src/` imports neither `transports/` nor
- *    `testing/`; `transports/` does not import `testing/`.
- * 5. Examples import only what a user can: `../mod.ts`, `../testing.ts`,
+ * 4. Layers point one way: `src/` imports neither `transports/`, `testing/`
+ *    nor `cluster/`; `transports/` does not import `testing/`; the broker
+ *    adapters in `cluster/` import only the core's `PubSub` seam.
+ * 5. Examples import only what a user can: `../mod.ts`, `../testing.ts`, `../cluster/*.ts`,
  *    their own folder and built-in modules.
  * 6. No import cycles among the published modules (type imports included).
  * 7. Files stay one concept: at most 300 lines of code (doc comments and
@@ -30,11 +31,13 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const published = ["mod.ts", "testing.ts", "src", "transports", "testing"];
+const published = ["mod.ts", "testing.ts", "src", "transports", "testing", "cluster"];
 /** Built-ins every runtime implements alike, and the one module allowed to load each. */
 const neutralBuiltins = {
   "node:async_hooks": ["testing/_async_context.ts", "src/telemetry/channels.ts"],
   "node:diagnostics_channel": ["src/telemetry/channels.ts"],
+  // node-redis takes binary arguments only as a Buffer, and runs only where node:buffer exists.
+  "node:buffer": ["cluster/redis.ts"],
 };
 const runtimes = ["node", "deno", "bun"];
 /** The runtime layer's face to the core: the adapter contract and the lazy loader. */
@@ -120,8 +123,9 @@ for (const file of [...files, ...walk("examples").map(posix)]) {
 function checkEdge(file, line, target, isExample) {
   const from = dirname(file);
   if (isExample) {
-    if (!(target === "mod.ts" || target === "testing.ts" || target.startsWith("examples/"))) {
-      report(file, line, `imports ${target}: examples import only ../mod.ts, ../testing.ts and each other`);
+    const entry = target === "mod.ts" || target === "testing.ts" || /^cluster\/[a-z]+\.ts$/.test(target);
+    if (!(entry || target.startsWith("examples/"))) {
+      report(file, line, `imports ${target}: examples import only ../mod.ts, ../testing.ts, ../cluster/*.ts and each other`);
     }
     return;
   }
@@ -143,8 +147,11 @@ function checkEdge(file, line, target, isExample) {
   if (!file.startsWith("src/runtime/") && target.startsWith("src/runtime/") && !coreFacingRuntime.includes(target)) {
     report(file, line, `imports ${target}: outside src/runtime/ only ${coreFacingRuntime.join(" and ")} are imported`);
   }
-  if (file.startsWith("src/") && /^(transports|testing)\//.test(target)) {
-    report(file, line, `imports ${target}: the core never imports transports/ or testing/`);
+  if (file.startsWith("src/") && /^(transports|testing|cluster)\//.test(target)) {
+    report(file, line, `imports ${target}: the core never imports transports/, testing/ or cluster/`);
+  }
+  if (file.startsWith("cluster/") && target.startsWith("src/") && target !== "src/registry/pubsub.ts") {
+    report(file, line, `imports ${target}: a broker adapter imports only src/registry/pubsub.ts`);
   }
   if (file.startsWith("transports/") && target.startsWith("testing/")) {
     report(file, line, `imports ${target}: transports never import the test kit`);

@@ -11,7 +11,7 @@ import { createInterface } from "node:readline";
 import { type Listener, memory, type Socket, tcp } from "../mod.ts";
 import { lines } from "../src/lines.ts";
 import { tls } from "../transports/tls.ts";
-import { Registry } from "../src/registry.ts";
+import { Registry } from "../src/registry/registry.ts";
 import { chat, type ChatMember } from "../examples/chat_protocol.ts";
 import { suite, test } from "./_harness.ts";
 import { start, transports } from "./_fixtures.ts";

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { Connection } from "../mod.ts";
-import { Registry } from "../src/registry.ts";
+import { Registry } from "../src/registry/registry.ts";
 import { suite, test } from "./_harness.ts";
 import { isPending, RecordingLogger, signal, start, transports } from "./_fixtures.ts";
 

@@ -105,6 +105,8 @@ export const acceptorErrorChannel: Channel = channel("corral:acceptor:error");
 export const connectionLimitChannel: Channel = channel("corral:connection:limit");
 /** `corral:connection:shutdown`: the core aborted a connection's `signal` (a stop, an idle timeout). */
 export const connectionShutdownChannel: Channel = channel("corral:connection:shutdown");
+/** `corral:cluster:status`. */
+export const clusterStatusChannel: Channel = channel("corral:cluster:status");
 
 /** Runs `fn(...args)` in the async context captured when the scope was made. */
 export type Scope = <A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => R;

@@ -55,6 +55,8 @@ export const telemetryChannels = {
   connectionLimit: "corral:connection:limit",
   /** The core aborted a connection's `signal`: {@linkcode ConnectionShutdownEvent}. */
   connectionShutdown: "corral:connection:shutdown",
+  /** A cluster registry began dropping copies for other nodes, or delivers again: {@linkcode ClusterStatusEvent}. */
+  clusterStatus: "corral:cluster:status",
 } as const;
 
 /**
@@ -191,5 +193,22 @@ export interface ConnectionShutdownEvent {
   /** `"shutdown"`: its listener is stopping; `"timeout"`: it received nothing for `idleTimeout` ms. */
   reason: "shutdown" | "timeout";
   /** The abort reason (a `ClosedError` or a `TimeoutError`). */
+  error: unknown;
+}
+
+/**
+ * A `corral:cluster:status` message: a cluster `Registry` began dropping the
+ * copies of its broadcasts meant for other nodes (the broker is unreachable
+ * or refused a publish), or hands them to the broker again. One message per
+ * episode, however many copies it drops.
+ */
+export interface ClusterStatusEvent {
+  /** The registry's node id (`registry.clusterStatus.node`). */
+  node: string;
+  /** `"dropping"`: the first copy of an episode was dropped; `"delivering"`: a publish went out again. */
+  state: "dropping" | "delivering";
+  /** Copies dropped so far by this registry. */
+  dropped: number;
+  /** Why the first copy was dropped (the client's error), when there was one. */
   error: unknown;
 }

@@ -6,28 +6,14 @@
  *
  * @module
  */
-import type { Connection } from "./connection.ts";
-import { describe, rejectUnknownOptions } from "./options.ts";
+import type { Connection } from "../connection.ts";
+import { Broadcaster } from "./_broadcaster.ts";
+import { registrySettings } from "./_registry_settings.ts";
+import type { ClusterStatus } from "./pubsub.ts";
+import type { BroadcastOptions, RegistryEntry, RegistryOptions } from "./types.ts";
 
-/**
- * How many connections one key may hold: `"unique"` (at most one, like a
- * user name) or `"duplicate"` (any number, like the members of a room).
- */
-export type RegistryKeys = "unique" | "duplicate";
-
-/** Options of the {@linkcode Registry} constructor. */
-export interface RegistryOptions {
-  /** `"unique"` or `"duplicate"` keys. Required, as in Elixir. */
-  keys: RegistryKeys;
-}
-
-/** One registration: the connection and the value it registered with. */
-export interface RegistryEntry<V> {
-  /** The registered connection. */
-  readonly conn: Connection;
-  /** The value given to `register` (`undefined` when none was). */
-  readonly value: V;
-}
+export type { BroadcastOptions, RegistryEntry, RegistryKeys, RegistryOptions } from "./types.ts";
+export type { ClusterStatus, PubSub, Unsubscribe } from "./pubsub.ts";
 
 const NO_ENTRIES: readonly never[] = Object.freeze([]);
 
@@ -43,10 +29,17 @@ const NO_ENTRIES: readonly never[] = Object.freeze([]);
  * on it. Until then a lookup may still list a connection whose socket is
  * closing, so whoever sends to it must expect a `ClosedError`.
  *
+ * With a `pubsub` option, `broadcast` reaches the members of a key on every
+ * node (one broker message per broadcast, one subscription per key per
+ * node). Everything else stays node-local, as in Elixir: `lookup`, `count`,
+ * `keys` and `dispatch` see this node's members only, and a `"unique"` key is
+ * unique on this node only (a name unique across nodes needs a lease from
+ * the broker, which this registry does not take).
+ *
  * @example Rooms of a chat server
  * ```ts
  * import assert from "node:assert/strict";
- * import { listen, memory } from "../mod.ts";
+ * import { listen, memory } from "../../mod.ts";
  * import { Registry } from "./registry.ts";
  * const rooms = new Registry({ keys: "duplicate" });
  * const listener = await listen({
@@ -75,6 +68,7 @@ export class Registry<V = undefined, K = string> {
   #byConn = new Map<Connection, Set<K>>();
   /** Connections whose end is already being waited for. */
   #watched = new WeakSet<Connection>();
+  readonly #broadcaster: Broadcaster<V, K>;
 
   /**
    * Makes an empty registry with unique or duplicate keys.
@@ -91,17 +85,10 @@ export class Registry<V = undefined, K = string> {
    * assert.throws(() => new Registry({ keys: "many" as "unique" }), TypeError);
    * ```
    */
-  constructor(options: RegistryOptions) {
-    if (options === null || typeof options !== "object") {
-      throw new TypeError(`new Registry(options): options must be { keys: "unique" | "duplicate" }`);
-    }
-    rejectUnknownOptions("new Registry()", options, ["keys"]);
-    if (options.keys !== "unique" && options.keys !== "duplicate") {
-      throw new TypeError(
-        `new Registry() option keys must be "unique" or "duplicate", got ${describe(options.keys)}`,
-      );
-    }
-    this.#unique = options.keys === "unique";
+  constructor(options: RegistryOptions<V>) {
+    const settings = registrySettings(options);
+    this.#unique = settings.unique;
+    this.#broadcaster = new Broadcaster(settings, (key) => this.lookup(key));
   }
 
   /**
@@ -133,7 +120,7 @@ export class Registry<V = undefined, K = string> {
    * @example A unique name is taken once
    * ```ts
    * import assert from "node:assert/strict";
-   * import type { Connection } from "./connection.ts";
+   * import type { Connection } from "../connection.ts";
    * import { Registry } from "./registry.ts";
    * const names = new Registry<string>({ keys: "unique" });
    * // Any object with an `ended` promise stands in for a connection here.
@@ -149,6 +136,7 @@ export class Registry<V = undefined, K = string> {
     let entries = this.#byKey.get(key);
     if (entries !== undefined && (entries.has(conn) || (this.#unique && entries.size > 0))) return false;
     if (entries === undefined) {
+      this.#broadcaster.joining(key);
       entries = new Map();
       this.#byKey.set(key, entries);
     }
@@ -178,7 +166,7 @@ export class Registry<V = undefined, K = string> {
    * @example Leaving a room
    * ```ts
    * import assert from "node:assert/strict";
-   * import type { Connection } from "./connection.ts";
+   * import type { Connection } from "../connection.ts";
    * import { Registry } from "./registry.ts";
    * const rooms = new Registry({ keys: "duplicate" });
    * const conn = { ended: new Promise<void>(() => {}) } as Connection;
@@ -208,7 +196,7 @@ export class Registry<V = undefined, K = string> {
    * @example Looking up who is in a room
    * ```ts
    * import assert from "node:assert/strict";
-   * import type { Connection } from "./connection.ts";
+   * import type { Connection } from "../connection.ts";
    * import { Registry } from "./registry.ts";
    * const rooms = new Registry<string>({ keys: "duplicate" });
    * const a = { ended: new Promise<void>(() => {}) } as Connection;
@@ -241,7 +229,7 @@ export class Registry<V = undefined, K = string> {
    * @example Fanning a message out to a room
    * ```ts
    * import assert from "node:assert/strict";
-   * import type { Connection } from "./connection.ts";
+   * import type { Connection } from "../connection.ts";
    * import { Registry } from "./registry.ts";
    * const inboxes = new Registry<string[]>({ keys: "duplicate" });
    * const a = { ended: new Promise<void>(() => {}) } as Connection;
@@ -269,7 +257,7 @@ export class Registry<V = undefined, K = string> {
    * @example The rooms a connection is in
    * ```ts
    * import assert from "node:assert/strict";
-   * import type { Connection } from "./connection.ts";
+   * import type { Connection } from "../connection.ts";
    * import { Registry } from "./registry.ts";
    * const rooms = new Registry({ keys: "duplicate" });
    * const conn = { ended: new Promise<void>(() => {}) } as Connection;
@@ -300,6 +288,78 @@ export class Registry<V = undefined, K = string> {
     return this.#byKey.get(key)?.size ?? 0;
   }
 
+  /**
+   * Sends `data` to every member of `key` (Phoenix.PubSub's
+   * `broadcast_from`): each local member but `from` gets it at once through
+   * the `deliver` option; with a `pubsub`, one message goes to the broker
+   * and every other node's registry of the same `name` delivers it to its
+   * own members of `key` (never back to this node). Never throws for the
+   * broker's sake and never waits: while the broker is unreachable the
+   * copy for other nodes is dropped and counted in `clusterStatus.dropped`.
+   *
+   * @param key The key whose members get `data`.
+   * @param data The bytes (a string is sent as UTF-8). The registry keeps no reference after it returns.
+   * @param options `from`: the sending member, which does not get its own broadcast.
+   * @throws {TypeError} When the registry has no `deliver` option, or with `pubsub` when `key` is not a string.
+   *
+   * @example A room without the sender
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import type { Connection } from "../connection.ts";
+   * import { Registry } from "./registry.ts";
+   * const inbox = new Map<string, string[]>();
+   * const rooms = new Registry<string>({
+   *   keys: "duplicate",
+   *   deliver: (entry, data) => inbox.get(entry.value)!.push(new TextDecoder().decode(data)),
+   * });
+   * for (const name of ["ada", "bob"]) {
+   *   inbox.set(name, []);
+   *   rooms.register("lobby", { ended: new Promise<void>(() => {}), name } as unknown as Connection, name);
+   * }
+   * rooms.broadcast("lobby", "hi", { from: rooms.lookup("lobby")[0]!.conn });
+   * assert.deepEqual(Object.fromEntries(inbox), { ada: [], bob: ["hi"] });
+   * ```
+   */
+  broadcast(key: K, data: Uint8Array | string, options: BroadcastOptions = {}): void {
+    this.#broadcaster.broadcast(key, data, options.from);
+  }
+
+  /**
+   * Settles once broadcasts from other nodes to `key` can arrive: when the
+   * broker confirmed this node's subscription for the key (made when its
+   * first local member registered). Resolves at once without a `pubsub` or
+   * when `key` has no local member; rejects with the client's error when
+   * the broker refused the subscription.
+   *
+   * @param key A key with a local member.
+   * @returns A promise for the subscription.
+   *
+   * @example Waiting before saying "joined"
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Registry } from "./registry.ts";
+   * const rooms = new Registry({ keys: "duplicate" });
+   * assert.equal(await rooms.ready("lobby"), undefined); // local: nothing to wait for
+   * ```
+   */
+  ready(key: K): Promise<void> {
+    return this.#byKey.has(key) ? this.#broadcaster.ready(key) : Promise.resolve();
+  }
+
+  /**
+   * The broker link's counters and state; `undefined` without a `pubsub`.
+   *
+   * @example A local registry has none
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Registry } from "./registry.ts";
+   * assert.equal(new Registry({ keys: "duplicate" }).clusterStatus, undefined);
+   * ```
+   */
+  get clusterStatus(): ClusterStatus | undefined {
+    return this.#broadcaster.status;
+  }
+
   /** Removes every entry of a connection that ended. */
   #drop(conn: Connection): void {
     // A connection registered again after it ended is dropped again.
@@ -316,7 +376,9 @@ export class Registry<V = undefined, K = string> {
 
   #forgetKey(key: K, entries: Map<Connection, RegistryEntry<V>>): void {
     this.#snapshots.delete(key);
-    if (entries.size === 0) this.#byKey.delete(key);
+    if (entries.size > 0) return;
+    this.#byKey.delete(key);
+    this.#broadcaster.left(key);
   }
 }
 
