@@ -100,15 +100,18 @@ export class ClusterLink {
     } catch (error) {
       return this.#drop(error);
     }
-    if (sent === undefined || typeof sent.then !== "function") return this.#sent();
+    // Counted when handed over, so `published + dropped` is every broadcast at any moment.
+    this.#published++;
+    if (sent === undefined || typeof sent.then !== "function") return this.#delivering();
     this.#pending++;
     sent.then(
       () => {
         this.#pending--;
-        this.#sent();
+        this.#delivering();
       },
       (error) => {
         this.#pending--;
+        this.#published--;
         this.#drop(error);
       },
     );
@@ -136,8 +139,8 @@ export class ClusterLink {
     }
   }
 
-  #sent(): void {
-    this.#published++;
+  /** A publish went out: ends a dropping episode. */
+  #delivering(): void {
     if (this.#dropping) {
       this.#dropping = false;
       this.#announce("delivering", undefined);

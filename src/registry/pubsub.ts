@@ -73,7 +73,7 @@ export interface ClusterStatus {
   readonly connected: boolean;
   /** Keys with a broker subscription on this node (one per key with local members). */
   readonly subscriptions: number;
-  /** Broadcasts handed to the broker. */
+  /** Broadcasts handed to the broker (a publish that fails later moves to `dropped`). */
   readonly published: number;
   /** Broadcasts from other nodes delivered here (each counted once, whatever the members). */
   readonly received: number;
