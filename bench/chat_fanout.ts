@@ -7,7 +7,7 @@
  * clients, so the server has a core of its own on a two-core machine. The
  * clients: `members` connections join one room; one of them sends `size`-byte
  * lines, `batch` lines per write, and the others count the lines they
- * receive. The sender keeps at most 100 lines (and at least two writes)
+ * receive. The sender keeps at most 100 lines (`--ahead`; and at least two writes)
  * ahead of the slowest member, so no member falls behind far enough to be
  * disconnected as too slow and the figure is the sustained rate, not a
  * burst into buffers.
@@ -15,7 +15,7 @@
  * whole run is killed if it lasts a minute longer than that.
  *
  *   node scripts/run.mjs bench/chat_fanout.ts | deno run -A bench/chat_fanout.ts | bun run bench/chat_fanout.ts
- *     [--members 1000] [--seconds 5] [--warmup 1] [--size 64] [--batch 50]
+ *     [--members 1000] [--seconds 5] [--warmup 1] [--size 64] [--batch 50] [--ahead 100]
  *
  * Prints one JSON line: `{"runtime","members","size","batch","seconds","messages","deliveries",
  * "deliveriesPerSecond","messagesPerSecond"}` (a message is one line sent,
@@ -31,7 +31,7 @@ import { listen, type Socket, tcp } from "../mod.ts";
 import { chat } from "../examples/chat_protocol.ts";
 
 const ROOM = "bench";
-const DEFAULTS = { members: 1000, seconds: 5, warmup: 1, size: 64, batch: 50 };
+const DEFAULTS = { members: 1000, seconds: 5, warmup: 1, size: 64, batch: 50, ahead: 100 };
 
 function option(name: keyof typeof DEFAULTS): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -123,7 +123,7 @@ async function join(socket: Socket): Promise<void> {
 async function clients(port: number): Promise<void> {
   const members = option("members"), seconds = option("seconds"), warmup = option("warmup"), size = option("size");
   const perWrite = option("batch");
-  const ahead = Math.max(2, Math.ceil(100 / perWrite)); // writes in flight beyond the slowest member
+  const ahead = Math.max(2, Math.ceil(option("ahead") / perWrite)); // writes in flight beyond the slowest member
   // batchDone[b]: receivers that have every line of batch b.
   const batchDone: number[] = [];
   let wake: (() => void) | undefined;

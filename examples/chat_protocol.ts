@@ -1,7 +1,12 @@
 /**
  * A line-based chat protocol, on any transport:
  *
- * - `JOIN room` answers `OK joined room` and leaves the previous room;
+ * - `JOIN room` answers `OK joined room` and leaves the previous room; with
+ *   a cluster registry (see {@linkcode chatRooms}) the answer waits until the
+ *   broker holds this node's subscription to the room, so every line sent to
+ *   it after `OK` reaches this member, whichever node the sender is on (while
+ *   the broker is unreachable that wait lasts until the client reconnects;
+ *   a subscription the broker refuses is answered `ERR cannot join room now`);
  * - any other line is sent to every other member of the room (never echoed
  *   back); before the first JOIN it is answered `ERR join a room first`;
  * - lines end with LF or CRLF and are trimmed; blank lines are ignored; a
@@ -32,7 +37,7 @@
  *
  * @module
  */
-import type { Connection, Protocol, Socket } from "../mod.ts";
+import type { Connection, Logger, Protocol, PubSub, Socket } from "../mod.ts";
 import { ClosedError, lines, LineTooLongError, Registry, TimeoutError } from "../mod.ts";
 
 /** What the room registry holds for each member: where to deliver lines. */
@@ -41,10 +46,39 @@ export interface ChatMember {
   deliver(line: Uint8Array): void;
 }
 
+/**
+ * Makes the rooms registry of {@linkcode chat}: duplicate keys, and each
+ * broadcast line pushed into the member's outbox. With `pubsub`, a room
+ * spans every chat process on the same broker: a line reaches the room's
+ * members on all of them, once.
+ *
+ * @param pubsub The broker link (`natsPubSub(nc)`, `redisPubSub(...)`); none for one process.
+ * @param logger Where a failing delivery is reported. Default: `console`.
+ * @returns The registry to pass as `chat({ rooms })`.
+ *
+ * @example One process
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { chat, chatRooms } from "./chat_protocol.ts";
+ * const rooms = chatRooms();
+ * assert(typeof chat({ rooms }) === "function" && rooms.clusterStatus === undefined);
+ * ```
+ */
+export function chatRooms(pubsub?: PubSub, logger?: Pick<Logger, "error">): Registry<ChatMember> {
+  return new Registry<ChatMember>({
+    keys: "duplicate",
+    deliver: (entry, data) => entry.value.deliver(data),
+    ...(pubsub === undefined ? {} : { pubsub }),
+    ...(logger === undefined ? {} : { logger }),
+  });
+}
+
 /** Options of {@linkcode chat}. */
 export interface ChatOptions {
-  /** Rooms by name, with duplicate keys. Default: a new registry for this protocol. */
+  /** Rooms by name, made by {@linkcode chatRooms}. Default: `chatRooms()`, local to this protocol. */
   rooms?: Registry<ChatMember>;
+  /** Called once a client joined a room (after `OK joined`), e.g. to log who it is. */
+  onJoin?: (conn: Connection, room: string) => void;
   /** Most bytes in one line, not counting its ending. Default 4096. */
   maxLineLength?: number;
   /** Ms a client may stay silent before it is closed. Default: no limit. */
@@ -69,7 +103,8 @@ const IDLE = "ERR idle timeout\n";
  * (tests do); every connection of one protocol value shares its rooms.
  */
 export function chat(options: ChatOptions = {}): Protocol {
-  const rooms = options.rooms ?? new Registry<ChatMember>({ keys: "duplicate" });
+  const rooms = options.rooms ?? chatRooms();
+  const onJoin = options.onJoin;
   if (rooms.unique) throw new TypeError('chat() option rooms must be a Registry with keys: "duplicate"');
   const maxLength = positive("maxLineLength", options.maxLineLength, 4096);
   const idleTimeout = positive("idleTimeout", options.idleTimeout, Infinity);
@@ -93,14 +128,19 @@ export function chat(options: ChatOptions = {}): Protocol {
           if (room !== undefined && room !== next) rooms.unregister(room, conn);
           rooms.register(next, conn, member);
           room = next;
+          // Lines other nodes send to the room arrive only once the broker has this node's subscription.
+          if (!(await joined(rooms, room))) {
+            rooms.unregister(room, conn);
+            member.deliver(encoder.encode(`ERR cannot join ${room} now\n`));
+            room = undefined;
+            continue;
+          }
           member.deliver(encoder.encode(`OK joined ${room}\n`));
+          onJoin?.(conn, room);
         } else if (room === undefined) {
           member.deliver(NOT_JOINED);
         } else {
-          const message = encoder.encode(`${line}\n`);
-          rooms.dispatch(room, (entries) => {
-            for (const entry of entries) if (entry.conn !== conn) entry.value.deliver(message);
-          });
+          rooms.broadcast(room, encoder.encode(`${line}\n`), { from: conn });
         }
       }
     } catch (error) {
@@ -114,6 +154,16 @@ export function chat(options: ChatOptions = {}): Protocol {
       await member.finish(closeTimeout);
     }
   };
+}
+
+/** Waits for `room`'s broker subscription: false when the broker refused it (why: `rooms.clusterStatus.lastError`). */
+async function joined(rooms: Registry<ChatMember>, room: string): Promise<boolean> {
+  try {
+    await rooms.ready(room);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

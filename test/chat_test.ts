@@ -11,8 +11,7 @@ import { createInterface } from "node:readline";
 import { type Listener, memory, type Socket, tcp } from "../mod.ts";
 import { lines } from "../src/lines.ts";
 import { tls } from "../transports/tls.ts";
-import { Registry } from "../src/registry/registry.ts";
-import { chat, type ChatMember } from "../examples/chat_protocol.ts";
+import { chat, chatRooms } from "../examples/chat_protocol.ts";
 import { suite, test } from "./_harness.ts";
 import { start, transports } from "./_fixtures.ts";
 import { runtimeCommand } from "./_runtime.ts";
@@ -81,7 +80,7 @@ async function chatListener(
   options: Parameters<typeof chat>[0] = {},
   listen: { shutdownTimeout?: number; transport?: ReturnType<typeof memoryFixture.make> } = {},
 ) {
-  const rooms = options.rooms ?? new Registry<ChatMember>({ keys: "duplicate" });
+  const rooms = options.rooms ?? chatRooms();
   const closeTimeout = options.closeTimeout ?? (listen.transport === undefined ? 200 : undefined);
   const listener = await start({
     transport: listen.transport ?? memoryFixture.make(),
