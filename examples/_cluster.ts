@@ -17,11 +17,14 @@ export interface ClusterClient {
   close(): Promise<void>;
 }
 
-/** Connects to the broker at `url` (`nats://host:port` or `redis://host:port`). */
-export async function connectCluster(url: string): Promise<ClusterClient> {
+/**
+ * Connects to the broker at `url` (`nats://host:port` or `redis://host:port`);
+ * while it is down the clients retry every `retryMs` (default 1000) for ever.
+ */
+export async function connectCluster(url: string, retryMs = 1000): Promise<ClusterClient> {
   if (url.startsWith("nats://")) {
     const { connect } = await import("@nats-io/transport-node");
-    const nc = await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+    const nc = await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: retryMs, reconnectJitter: 0 });
     const pubsub = natsPubSub(nc);
     return {
       pubsub,
@@ -35,7 +38,7 @@ export async function connectCluster(url: string): Promise<ClusterClient> {
     const { createClient } = await import("@redis/client");
     const publisher = createClient({
       url,
-      socket: { reconnectStrategy: (retries) => Math.min(100 * (retries + 1), 1000) },
+      socket: { reconnectStrategy: (retries) => Math.min(100 * (retries + 1), retryMs) },
     });
     // A lost connection is reported here as well as retried; the registry's clusterStatus tells the state.
     publisher.on("error", () => {});

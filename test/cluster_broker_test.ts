@@ -68,8 +68,8 @@ for (const kind of ["nats", "redis"] as const) {
 
     test("two nodes, one broker: each line reaches every other member once, never back to its sender", async () => {
       await using broker = await startBroker(kind);
-      await using clientA = await connectBroker(kind, broker.url);
-      await using clientB = await connectBroker(kind, broker.url);
+      await using clientA = await connectBroker(broker.url);
+      await using clientB = await connectBroker(broker.url);
       const inboxes = new Inboxes();
       const nodeA = registryOn(clientA.pubsub, inboxes);
       const nodeB = registryOn(clientB.pubsub, inboxes);
@@ -97,7 +97,7 @@ for (const kind of ["nats", "redis"] as const) {
 
     test("the broker holds one subscription per key per node, from the first member to the last", async () => {
       await using broker = await startBroker(kind);
-      await using client = await connectBroker(kind, broker.url);
+      await using client = await connectBroker(broker.url);
       const rooms = registryOn(client.pubsub, new Inboxes());
       const topic = channel(kind, "lobby");
       const x = member(), y = member();
@@ -121,8 +121,8 @@ for (const kind of ["nats", "redis"] as const) {
       globalThis.process.on("unhandledRejection", onUnhandled);
       try {
         await using broker = await startBroker(kind);
-        await using clientA = await connectBroker(kind, broker.url);
-        await using clientB = await connectBroker(kind, broker.url);
+        await using clientA = await connectBroker(broker.url);
+        await using clientB = await connectBroker(broker.url);
         const inboxes = new Inboxes();
         const nodeA = registryOn(clientA.pubsub, inboxes);
         const nodeB = registryOn(clientB.pubsub, inboxes);
