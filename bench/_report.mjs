@@ -8,7 +8,7 @@
  * Corral), corral (the pull-shaped Corral echo), handler (the handler()
  * echo), workers and handlerWorkers (those two in worker mode).
  */
-import { ALL_SCENARIOS, figuresOf, isLoad, perUnit } from "./_scenarios.mjs";
+import { ALL_SCENARIOS, figuresOf, isLoad, isResp, perUnit } from "./_scenarios.mjs";
 
 /** Other work on the machine (cores) above which a round counts as noisy. */
 export const BUSY_LIMIT = 0.3;
@@ -132,7 +132,7 @@ export function printReport(results, runtimes, versions, expectedIdle) {
           }
         }
       }
-      if (!isLoad(scenario) && !/^(throughput|pingpong|connect)$/.test(scenario)) continue;
+      if (!isLoad(scenario) && !isResp(scenario) && !/^(throughput|pingpong|connect)$/.test(scenario)) continue;
       // Server CPU per unit: raw's absolute, then every impl's work per server core over raw's, round by round.
       const { key, unit, factor } = perUnit(scenario);
       const cost = (round, impl) => round[impl].server_cpu / round[impl][key];

@@ -34,17 +34,29 @@ export const LOAD = {
   "tls-connect": { mode: "connect", conns: 50, size: 64, tls: true, quick: true },
 };
 
+/**
+ * The redis-benchmark scenarios (bench/_resp.mjs): pipeline depth, clients,
+ * and requests per test (SET, then GET) sized for about a second each.
+ */
+export const RESP = {
+  "resp-p1-50c": { pipeline: 1, clients: 50, requests: 40_000, quick: true },
+  "resp-p16-50c": { pipeline: 16, clients: 50, requests: 300_000, quick: true },
+  "resp-p1-500c": { pipeline: 1, clients: 500, requests: 40_000, quick: false },
+  "resp-p16-500c": { pipeline: 16, clients: 500, requests: 300_000, quick: false },
+};
+
 /** --window BYTES: the window of every plain throughput scenario (0: none, the kernel's buffers alone). */
 export function overrideWindow(bytes) {
   for (const [name, settings] of Object.entries(LOAD)) if (name.startsWith("throughput-")) settings.window = bytes;
 }
 
 /** Every scenario, in the order they run and print. */
-export const ALL_SCENARIOS = [...Object.keys(LOAD), "idle", "memory"];
+export const ALL_SCENARIOS = [...Object.keys(LOAD), ...Object.keys(RESP), "idle", "memory"];
 
 /** `--scenario throughput`: every plain throughput scenario of the run (--quick's, or all). */
 const ALIASES = {
   throughput: (quick) => Object.keys(LOAD).filter((name) => /^throughput-/.test(name) && (!quick || LOAD[name].quick)),
+  resp: (quick) => Object.keys(RESP).filter((name) => !quick || RESP[name].quick),
 };
 
 /** The scenarios a run measures: those named (aliases expanded, in run order), else the mode's default set. */
@@ -57,12 +69,15 @@ export function pickScenarios(picked, quick) {
       throw new TypeError(`unknown scenario ${name}: ${[...ALL_SCENARIOS, ...Object.keys(ALIASES)].join(", ")}`);
     }
   }
-  if (names.size === 0) return ALL_SCENARIOS.filter((name) => !quick || (LOAD[name]?.quick ?? true));
+  if (names.size === 0) {
+    return ALL_SCENARIOS.filter((name) => !quick || (LOAD[name]?.quick ?? RESP[name]?.quick ?? true));
+  }
   return ALL_SCENARIOS.filter((name) => names.has(name));
 }
 
 export const isTls = (scenario) => scenario.startsWith("tls-");
 export const isLoad = (scenario) => LOAD[scenario] !== undefined;
+export const isResp = (scenario) => RESP[scenario] !== undefined || scenario.startsWith("resp-");
 
 /** The load generator's arguments for a load scenario (its mode first). */
 export function loadgenArgs(scenario) {
@@ -80,6 +95,10 @@ export function loadgenArgs(scenario) {
 
 /** One line saying what a load scenario does, for the output's header. */
 export function describe(scenario) {
+  if (isResp(scenario)) {
+    const { pipeline, clients, requests } = RESP[scenario];
+    return `redis-benchmark -t set,get -c ${clients} -P ${pipeline} -n ${requests} against the RESP server`;
+  }
   const { mode, conns, size, window = 0 } = LOAD[scenario];
   const bytes = size >= KiB ? `${size / KiB} KiB` : `${size} B`;
   if (mode === "throughput") {
@@ -100,6 +119,7 @@ export function figuresOf(scenario) {
   if (scenario === "memory") {
     return [["mbps", "memory echo", "MB/s", true], ["rtps", "memory round trips", "rt/s", true]];
   }
+  if (isResp(scenario)) return [["rps", scenario, "req/s", true]];
   const mode = LOAD[scenario]?.mode ?? scenario.replace(/^tls-/, "").replace(/-.*/, "");
   if (mode === "throughput") return [["mbps", scenario, "MB/s", true]];
   if (mode === "pingpong") {
@@ -118,5 +138,6 @@ export function perUnit(scenario) {
   const [key] = figuresOf(scenario)[0];
   if (key === "mbps") return { key, unit: "µs/MB", factor: 1e6 };
   if (key === "rtps") return { key, unit: "µs/rt", factor: 1e6 };
+  if (key === "rps") return { key, unit: "µs/req", factor: 1e6 };
   return { key, unit: "µs/conn", factor: 1e6 };
 }

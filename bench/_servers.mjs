@@ -96,6 +96,9 @@ export async function prepare() {
     // The worker module of corral_echo --workers, found beside its bundle.
     "servers/corral_echo_worker",
     "memory_bench",
+    // The resp-* scenarios' servers (bench/_resp.mjs).
+    "servers/raw_resp_node",
+    "servers/corral_resp",
   ];
   for (const name of bundles) {
     await build({

@@ -24,6 +24,9 @@
  *   tls-throughput    8 connections streaming 64 KiB writes over TLS 1.3 (no window, as before)
  *   tls-connect       the same as connect with a full TLS 1.3 handshake each, 50 at a time (as before)
  *   idle              10,000 connections held; VmRSS per connection
+ *   resp-p1-50c, resp-p16-50c, resp-p1-500c, resp-p16-500c   redis-benchmark (SET, GET) at pipeline depth 1
+ *                     or 16 with 50 or 500 clients against examples/resp_server.ts's protocol (pull and handler) and
+ *                     a raw twin with the same parser (bench/_resp.mjs); resp: alias of them (--quick: the 50c two)
  *   memory            the memory transport in-process against a baseline (bench/memory_bench.ts)
  *   default: all; --quick leaves out throughput-4k-64c and throughput-64k-64c.
  *
@@ -75,7 +78,18 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { BUSY_LIMIT, printReport } from "./_report.mjs";
-import { describe, isLoad, isTls, LOAD, loadgenArgs, overrideWindow, pickScenarios } from "./_scenarios.mjs";
+import {
+  describe,
+  isLoad,
+  isResp,
+  isTls,
+  LOAD,
+  loadgenArgs,
+  overrideWindow,
+  pickScenarios,
+  RESP,
+} from "./_scenarios.mjs";
+import { respProblem, respRounds, respServers } from "./_resp.mjs";
 import {
   collectGarbage,
   descriptorLimit,
@@ -158,6 +172,8 @@ const WARMUP = quick ? 0.1 : 0.2;
 const IDLE_ROUNDS = quick ? 2 : 3;
 const IDLE_CONNECTIONS = 10_000;
 const MEMORY_ROUNDS = quick ? 3 : 5;
+/** redis-benchmark runs per server in each resp-* scenario (each about a second per test). */
+const RESP_ROUNDS = Math.min(rounds, 7);
 const MEMORY_SECONDS = quick ? 0.25 : 1;
 
 // ---- measurements ----
@@ -331,7 +347,11 @@ if (from !== undefined) {
       `rounds, ${MEMORY_ROUNDS} memory rounds; servers on core 0, loadgen on core 1; ulimit -n ${limit}` +
       `${withFloor ? "" : "; no floor servers"}`,
   );
-  for (const scenario of scenarios.filter(isLoad)) console.log(`  ${scenario}: ${describe(scenario)}`);
+  for (const scenario of scenarios.filter((name) => isLoad(name) || isResp(name))) {
+    console.log(`  ${scenario}: ${describe(scenario)}`);
+  }
+  const noResp = scenarios.some(isResp) ? respProblem() : undefined;
+  if (noResp !== undefined) console.log(`resp scenarios skipped: ${noResp}`);
   if (tlsProblem !== undefined && scenarios.some(isTls)) console.log(`TLS scenarios skipped: ${tlsProblem}`);
   for (const name of runtimeNames) {
     const runtime = all[name];
@@ -349,8 +369,12 @@ if (from !== undefined) {
     for (const scenario of scenarios) {
       if (scenario === "memory" && runtime.memory === undefined) continue;
       if (isTls(scenario) && (runtime.tls === undefined || tlsProblem !== undefined)) continue;
+      const resp = isResp(scenario) ? respServers(name, runtime) : undefined;
+      if (isResp(scenario) && (resp === undefined || noResp !== undefined)) continue;
       try {
-        results[name][scenario] = scenario === "memory"
+        results[name][scenario] = resp !== undefined
+          ? await respRounds(resp, ["raw", "corral", "handler"], RESP[scenario], RESP_ROUNDS, limit)
+          : scenario === "memory"
           ? await memoryRounds(runtime)
           : scenario === "idle"
           ? await idleRounds(runtime, impls.idle, limit)

@@ -11,6 +11,7 @@ import { HandshakeError, ProxyHeaderError, TimeoutError } from "./errors.ts";
 import { checkIdleTimeout, IdleWatch } from "./idle_watch.ts";
 import type { ProxyHeader } from "./proxy/proxy_header.ts";
 import { type ProxyHeaderReading, readProxyHeader } from "./proxy/reader.ts";
+import { withFramingReads } from "./socket/buffered_socket.ts";
 import type { Address, Socket, Transport } from "./transport.ts";
 import {
   announceShutdown,
@@ -213,7 +214,9 @@ export class ConnectionRecord<L> {
     } catch (cause) {
       started = Promise.reject(cause);
     }
-    return started.then((socket) => {
+    return started.then((handshaken) => {
+      // A custom transport's socket without the framing reads or sendv() gets them here.
+      const socket = withFramingReads(handshaken);
       this.socket = socket;
       // A PROXY header read off this very socket is not the protocol's; nothing else was read yet.
       const unread = (socket as { unclaimedBytes?: number }).unclaimedBytes;

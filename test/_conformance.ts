@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { ClosedError, type Connection, type Protocol, type Socket, TimeoutError } from "../mod.ts";
 import { test as harnessTest, type TestBody } from "./_harness.ts";
+import { defineFramingCases } from "./_conformance_framing.ts";
 import {
   activeEcho as iteratingEcho,
   bytes,
@@ -310,6 +311,8 @@ export function defineConformance(fx: TransportFixture, options: ConformanceOpti
     await client.closed;
     await listener.waitForConnections("==", 0, { timeout: 5000 });
   });
+
+  defineFramingCases(fx, test);
 }
 
 /** A send still pending after many event-loop turns is waiting for the peer. */

@@ -14,7 +14,7 @@
 import type { ByteChannel } from "./byte_channel.ts";
 import { ClosedError, TimeoutError } from "../errors.ts";
 import { DONE } from "./_socket_iterator.ts";
-import { takeBytes } from "./_take_bytes.ts";
+import { takeAll, takeBytes } from "./_take_bytes.ts";
 import { capture, rejecting, type Resolve, takeReject, takeResolve } from "./_pending_promise.ts";
 import { HOLD, PUSH, type PushSink, type PushSource, RELEASE } from "./push_sink.ts";
 
@@ -35,7 +35,7 @@ export const CLOSING = 16;
 /** The channel reported its close. */
 export const CLOSED = 32;
 /** The pending read came from the async iterator: settle it with an iterator result. */
-const WAIT_ITERATE = 64;
+export const WAIT_ITERATE = 64;
 /** Push mode: bytes go to `#push` as they arrive. */
 export const PUSHING = 128;
 /** Push mode: the handler holds deliveries (its `data` returned a promise). */
@@ -46,6 +46,8 @@ export const DRAIN_HELD = 512;
 const END_PUSHED = 1024;
 /** Push mode: the sink was told the socket closed. */
 const CLOSE_PUSHED = 2048;
+/** The pending read came from `readAvailable()`: settle it with every buffered byte. */
+export const WAIT_ALL = 4096;
 
 /** Receives bytes for `recv()`, the async iterator, or a push sink. */
 export abstract class SocketReader implements PushSource {
@@ -81,7 +83,10 @@ export abstract class SocketReader implements PushSource {
     if ((this.flags & PUSHING) !== 0) return this.#pushData(chunk);
     const length = this.#waitLength;
     const waiting = this.#waitResolve !== undefined;
-    if (waiting && this.#buffered === 0 && (length === 0 || length === chunk.length)) {
+    if (
+      waiting && this.#buffered === 0 &&
+      (length === 0 || length === chunk.length || ((this.flags & WAIT_ALL) !== 0 && chunk.length >= length))
+    ) {
       this.#settle(chunk);
       return;
     }
@@ -89,7 +94,7 @@ export abstract class SocketReader implements PushSource {
     this.#buffered += chunk.length;
     if (waiting) {
       // A waiter that wants more than the buffer limit keeps the bytes coming.
-      if (this.#buffered >= length) this.#settle(this.#take(length));
+      if (this.#buffered >= length) this.#settle(this.#take(length, this.flags & WAIT_ALL));
     } else if (this.#buffered >= this.#highWaterMark && (this.flags & PAUSED) === 0) {
       this.flags |= PAUSED;
       this.channel.pause();
@@ -116,13 +121,19 @@ export abstract class SocketReader implements PushSource {
     return this.#waitResolve !== undefined ? 0 : this.#buffered;
   }
 
+  /** Bytes received and not read yet (put back ones included): what `readAvailable()` would return now. */
+  get bytesBuffered(): number {
+    return this.#buffered;
+  }
+
   /**
-   * Puts `bytes` back in front of the bytes not yet read, for a reader that
-   * looked further than it takes (the optional PROXY header). Only while no
-   * `recv()` is pending. Not (yet) part of the `Socket` contract.
+   * Puts `bytes` back in front of the bytes not yet read; the socket owns
+   * them from now on. Only while no read is pending, and not in push mode.
    */
   unshift(bytes: Uint8Array): void {
-    if (this.#waitResolve !== undefined) throw new TypeError("unshift(): a recv() on this socket is pending");
+    if (!(bytes instanceof Uint8Array)) throw new TypeError("unshift(bytes): bytes must be a Uint8Array");
+    if (this.#waitResolve !== undefined) throw new TypeError("unshift(): a read on this socket is pending");
+    if ((this.flags & PUSHING) !== 0) throw new TypeError("unshift(): this socket's bytes go to a handler()");
     if (bytes.length === 0 || (this.flags & READ_SHUT) !== 0) return;
     (this.#chunks ??= []).unshift(bytes);
     this.#buffered += bytes.length;
@@ -192,7 +203,7 @@ export abstract class SocketReader implements PushSource {
     if (this.#waitResolve === undefined) return;
     if (this.error !== undefined) this.#fail(this.error);
     else if (this.#buffered === 0) this.#settle(null);
-    else if (this.#buffered >= this.#waitLength) this.#settle(this.#take(this.#waitLength));
+    else if (this.#buffered >= this.#waitLength) this.#settle(this.#take(this.#waitLength, this.flags & WAIT_ALL));
     else this.#fail(this.#shortRead(this.#waitLength));
   }
 
@@ -203,16 +214,23 @@ export abstract class SocketReader implements PushSource {
 
   // ---- the read ----
 
-  protected read(length: number, timeout: number | undefined, iterate: boolean): Promise<unknown> {
+  /**
+   * The one read behind `recv()` (shape 0), the iterator (`WAIT_ITERATE`)
+   * and `readAvailable()` (`WAIT_ALL`, where `length` is the least it waits for).
+   */
+  protected read(length: number, timeout: number | undefined, shape: number): Promise<unknown> {
     if (!Number.isSafeInteger(length) || length < 0) {
-      return Promise.reject(new RangeError(`recv(length): length must be an integer >= 0, got ${length}`));
+      const what = shape === WAIT_ALL ? "readAvailable(minLength)" : "recv(length)";
+      return Promise.reject(new RangeError(`${what}: must be an integer >= 0, got ${length}`));
     }
+    const iterate = shape === WAIT_ITERATE;
+    if (shape === WAIT_ALL && length === 0) length = 1;
     if ((this.flags & PUSHING) !== 0 || this.#waitResolve !== undefined) {
       const reason = (this.flags & PUSHING) !== 0 ? "its bytes go to a handler()" : "another recv() is still pending";
       return Promise.reject(new TypeError(`recv(): ${reason} on this socket`));
     }
     if (this.#buffered > 0 && this.#buffered >= length) {
-      const chunk = this.#take(length);
+      const chunk = this.#take(length, shape & WAIT_ALL);
       return Promise.resolve(iterate ? { value: chunk, done: false } : chunk);
     }
     if (this.error !== undefined) return Promise.reject(this.error);
@@ -229,8 +247,7 @@ export abstract class SocketReader implements PushSource {
     takeReject(); // failures go through resolve(rejecting(error)): one function kept, not two
     this.#waitResolve = resolve;
     this.#waitLength = length;
-    if (iterate) this.flags |= WAIT_ITERATE;
-    else this.flags &= ~WAIT_ITERATE;
+    this.flags = (this.flags & ~(WAIT_ITERATE | WAIT_ALL)) | shape;
     if (timed) {
       this.#waitTimer = setTimeout(() => {
         if (this.#waitResolve !== resolve) return;
@@ -245,9 +262,9 @@ export abstract class SocketReader implements PushSource {
     return promise;
   }
 
-  /** Removes `length` bytes (0: the first chunk) from the buffer. */
-  #take(length: number): Uint8Array {
-    const out = takeBytes(this.#chunks!, length);
+  /** Removes `length` bytes (0: the first chunk; `all` set: every byte) from the buffer. */
+  #take(length: number, all: number): Uint8Array {
+    const out = all !== 0 ? takeAll(this.#chunks!, this.#buffered) : takeBytes(this.#chunks!, length);
     this.#buffered -= out.length;
     if ((this.flags & PAUSED) !== 0 && this.#buffered < this.#highWaterMark) {
       this.flags &= ~PAUSED;

@@ -37,3 +37,19 @@ export function takeBytes(chunks: Uint8Array[], length: number): Uint8Array {
   }
   return out;
 }
+
+/**
+ * Removes every byte (`total` of them) from `chunks` and returns them as one
+ * array: the chunk itself when there is one, else one copy of them all.
+ */
+export function takeAll(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks.pop()!;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  chunks.length = 0;
+  return out;
+}

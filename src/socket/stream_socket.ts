@@ -24,6 +24,7 @@ import type {
 } from "../transport.ts";
 import { readableView, writableView } from "./stream_views.ts";
 import { sendFile } from "./_send_file.ts";
+import { gather } from "./_gather.ts";
 import { NEXT_CHUNK, SocketIterator } from "./_socket_iterator.ts";
 import { capture, type Reject, type Resolve, takeReject, takeResolve } from "./_pending_promise.ts";
 import {
@@ -35,6 +36,8 @@ import {
   PUSHING,
   READ_SHUT,
   SocketReader,
+  WAIT_ALL,
+  WAIT_ITERATE,
   WRITE_SHUT,
 } from "./_socket_reader.ts";
 
@@ -141,7 +144,11 @@ export class StreamSocket extends SocketReader implements Socket, ChannelSink {
   // ---- Socket ----
 
   recv(length = 0, options?: RecvOptions): Promise<Uint8Array | null> {
-    return this.read(length, options?.timeout, false) as Promise<Uint8Array | null>;
+    return this.read(length, options?.timeout, 0) as Promise<Uint8Array | null>;
+  }
+
+  readAvailable(minLength = 1, options?: RecvOptions): Promise<Uint8Array | null> {
+    return this.read(minLength, options?.timeout, WAIT_ALL) as Promise<Uint8Array | null>;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
@@ -150,11 +157,25 @@ export class StreamSocket extends SocketReader implements Socket, ChannelSink {
 
   /** What `SocketIterator.next()` calls. */
   [NEXT_CHUNK](): Promise<IteratorResult<Uint8Array>> {
-    return this.read(0, undefined, true) as Promise<IteratorResult<Uint8Array>>;
+    return this.read(0, undefined, WAIT_ITERATE) as Promise<IteratorResult<Uint8Array>>;
   }
 
   send(data: Uint8Array | string): Promise<void> {
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    return this.#write(typeof data === "string" ? encoder.encode(data) : data);
+  }
+
+  sendv(chunks: readonly (Uint8Array | string)[]): Promise<void> {
+    let bytes: Uint8Array;
+    try {
+      bytes = gather(chunks);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#write(bytes);
+  }
+
+  /** Queues `bytes` (one `send()` or one `sendv()` batch) on the channel: one write. */
+  #write(bytes: Uint8Array): Promise<void> {
     if (this.error !== undefined) return quietRejection(this.error);
     if ((this.flags & (WRITE_SHUT | CLOSING | CLOSED)) !== 0) {
       return quietRejection(new ClosedError("cannot send: the socket's sending side is closed"));

@@ -107,6 +107,23 @@ export class PendingTls implements PendingTlsSocket {
     return Promise.reject(new TypeError(`send(): ${NOT_YET}`));
   }
 
+  readAvailable(_minLength?: number, _options?: RecvOptions): Promise<Uint8Array | null> {
+    return Promise.reject(new TypeError(`readAvailable(): ${NOT_YET}`));
+  }
+
+  unshift(_bytes: Uint8Array): void {
+    throw new TypeError(`unshift(): ${NOT_YET}`);
+  }
+
+  /** Nothing is read before the handshake. */
+  get bytesBuffered(): number {
+    return this.#socket?.bytesBuffered ?? 0;
+  }
+
+  sendv(_chunks: readonly (Uint8Array | string)[]): Promise<void> {
+    return Promise.reject(new TypeError(`sendv(): ${NOT_YET}`));
+  }
+
   sendfile(_file: string | URL, _options?: SendfileOptions): Promise<number> {
     return Promise.reject(new TypeError(`sendfile(): ${NOT_YET}`));
   }
