@@ -208,3 +208,34 @@ export async function waitFor(condition: () => boolean, turns = 5000): Promise<v
   }
   throw new Error(`condition not met: ${condition}`);
 }
+
+/**
+ * `socket` behind a plain object with only the members a custom transport
+ * written before the framing reads (readAvailable, unshift, bytesBuffered,
+ * sendv) would have.
+ */
+export function plainSocket(socket: Socket): Socket {
+  return {
+    recv: (length, options) => socket.recv(length, options),
+    send: (data) => socket.send(data),
+    sendfile: (file, options) => socket.sendfile(file, options),
+    shutdown: (how) => socket.shutdown(how),
+    close: () => socket.close(),
+    destroy: () => socket.destroy(),
+    get closed() {
+      return socket.closed;
+    },
+    setOptions: (options) => socket.setOptions(options),
+    peername: () => socket.peername(),
+    sockname: () => socket.sockname(),
+    get readable() {
+      return socket.readable;
+    },
+    get writable() {
+      return socket.writable;
+    },
+    secure: socket.secure,
+    tls: socket.tls,
+    [Symbol.asyncIterator]: () => socket[Symbol.asyncIterator](),
+  } as Socket;
+}

@@ -15,6 +15,7 @@ import { chat, chatRooms } from "../examples/chat_protocol.ts";
 import { lines } from "../src/lines.ts";
 import { type BrokerKind, brokerMissing, startBroker } from "./_brokers.ts";
 import { start } from "./_fixtures.ts";
+import { ChatClient } from "./_chat_client.ts";
 import { suite, test } from "./_harness.ts";
 import { freePort, installed, startHaproxy } from "./_haproxy.ts";
 import { runtimeCommand } from "./_runtime.ts";
@@ -102,34 +103,6 @@ async function chatNode(name: string, flags: string[]) {
   return node;
 }
 
-/** A chat client over Corral's tcp transport. */
-class Client {
-  readonly #lines: AsyncIterator<string>;
-  readonly socket: Socket;
-  constructor(socket: Socket) {
-    this.socket = socket;
-    this.#lines = lines(socket, { timeout: WAIT })[Symbol.asyncIterator]();
-  }
-
-  static async connect(port: number | string): Promise<Client> {
-    if (typeof port === "string") return new Client(await memory().connect({ name: port }));
-    return new Client(await tcp().connect({ host: "127.0.0.1", port }));
-  }
-
-  send(line: string): Promise<void> {
-    return this.socket.send(`${line}\n`);
-  }
-
-  async next(): Promise<string | null> {
-    const { value, done } = await this.#lines.next();
-    return done ? null : value;
-  }
-
-  async join(room: string): Promise<void> {
-    await this.send(`JOIN ${room}`);
-    assert.equal(await this.next(), `OK joined ${room}`);
-  }
-}
 
 /** Asks `count()` until it gives `want` (every 20 ms, at most WAIT ms): the broker applies UNSUB on its own time. */
 async function eventually(count: () => Promise<number>, want: number, what: string): Promise<void> {
@@ -155,13 +128,13 @@ for (const kind of ["nats", "redis"] as const) {
       await using a = await chatNode("node A", ["--cluster", broker.url]);
       await using b = await chatNode("node B", ["--cluster", broker.url]);
       const room = "my room";
-      const [a1, a2] = [await Client.connect(a.port), await Client.connect(a.port)];
-      const [b1, b2] = [await Client.connect(b.port), await Client.connect(b.port)];
+      const [a1, a2] = [await ChatClient.connectTo(a.port), await ChatClient.connectTo(a.port)];
+      const [b1, b2] = [await ChatClient.connectTo(b.port), await ChatClient.connectTo(b.port)];
       const everyone = [a1, a2, b1, b2];
       for (const client of everyone) await client.join(room);
       assert.equal(await broker.subscriptions(channel(kind, room)), 2, "one subscription per node, not per member");
 
-      const says = async (sender: Client, line: string) => {
+      const says = async (sender: ChatClient, line: string) => {
         await sender.send(line);
         for (const client of everyone) if (client !== sender) assert.equal(await client.next(), line);
       };
@@ -181,8 +154,8 @@ for (const kind of ["nats", "redis"] as const) {
       await using a = await chatNode("node A", ["--cluster", broker.url]);
       await using b = await chatNode("node B", ["--cluster", broker.url]);
       const lobby = channel(kind, "lobby"), attic = channel(kind, "attic");
-      const a1 = await Client.connect(a.port);
-      const [b1, b2] = [await Client.connect(b.port), await Client.connect(b.port)];
+      const a1 = await ChatClient.connectTo(a.port);
+      const [b1, b2] = [await ChatClient.connectTo(b.port), await ChatClient.connectTo(b.port)];
       for (const client of [a1, b1, b2]) await client.join("lobby");
       assert.equal(await broker.subscriptions(lobby), 2);
 
@@ -213,8 +186,8 @@ for (const kind of ["nats", "redis"] as const) {
         await using broker = await startBroker(kind);
         await using a = await chatNode("node A", ["--cluster", broker.url]);
         await using b = await chatNode("node B", ["--cluster", broker.url]);
-        const [a1, a2] = [await Client.connect(a.port), await Client.connect(a.port)];
-        const b1 = await Client.connect(b.port);
+        const [a1, a2] = [await ChatClient.connectTo(a.port), await ChatClient.connectTo(a.port)];
+        const b1 = await ChatClient.connectTo(b.port);
         for (const client of [a1, a2, b1]) await client.join("lobby");
         await a1.send("before");
         assert.equal(await a2.next(), "before");
@@ -360,7 +333,7 @@ suite("chat cluster, JOIN", () => {
     };
     const rooms = chatRooms(refusing);
     await using listener = await start({ transport: memory({ name: "chat-refused" }), protocol: chat({ rooms }) });
-    const client = await Client.connect("chat-refused");
+    const client = await ChatClient.connectTo("chat-refused");
     await client.send("JOIN vault");
     assert.equal(await client.next(), "ERR cannot join vault now");
     assert.equal(rooms.count("vault"), 0);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { type Socket, tcp, type Transport } from "../mod.ts";
 import { suite, test } from "./_harness.ts";
 import { doubled, lineDoubler } from "./_conformance_framing.ts";
-import { faultyMemory, start, text } from "./_fixtures.ts";
+import { faultyMemory, plainSocket, start, text } from "./_fixtures.ts";
 
 const numbers = Array.from({ length: 120 }, (_, i) => i * 37 + 1);
 const expected = numbers.map((n) => `${2 * n}\n`).join("");
@@ -68,7 +68,7 @@ suite("framing", () => {
   });
 });
 
-/** tcp on 127.0.0.1 whose handshake hands the protocol a `bare()` socket. */
+/** tcp on 127.0.0.1 whose handshake hands the protocol a `plainSocket()` socket. */
 function bareTransport(): Transport {
   const plain = tcp({ host: "127.0.0.1", port: 0 });
   const wrapping: Transport = {
@@ -78,34 +78,8 @@ function bareTransport(): Transport {
     withOptions: () => wrapping,
     listen: (hints) => plain.listen(hints),
     connect: (options) => plain.connect(options as { port: number }),
-    handshake: (socket: Socket) => Promise.resolve(bare(socket)),
+    handshake: (socket: Socket) => Promise.resolve(plainSocket(socket)),
   };
   return wrapping;
 }
 
-/** A socket with only what a custom transport written before the framing reads would have. */
-function bare(socket: Socket): Socket {
-  return {
-    recv: (length, options) => socket.recv(length, options),
-    send: (data) => socket.send(data),
-    sendfile: (file, options) => socket.sendfile(file, options),
-    shutdown: (how) => socket.shutdown(how),
-    close: () => socket.close(),
-    destroy: () => socket.destroy(),
-    get closed() {
-      return socket.closed;
-    },
-    setOptions: (options) => socket.setOptions(options),
-    peername: () => socket.peername(),
-    sockname: () => socket.sockname(),
-    get readable() {
-      return socket.readable;
-    },
-    get writable() {
-      return socket.writable;
-    },
-    secure: socket.secure,
-    tls: socket.tls,
-    [Symbol.asyncIterator]: () => socket[Symbol.asyncIterator](),
-  } as Socket;
-}

@@ -17,6 +17,7 @@ import {
   isPending,
   nameOf,
   pattern,
+  plainSocket,
   readAll,
   RecordingLogger,
   roundTrip,
@@ -358,7 +359,7 @@ suite("handler", () => {
       withOptions: () => wrapping,
       listen: (hints) => plain.listen(hints),
       connect: (options) => plain.connect(options as { port: number }),
-      handshake: (socket: Socket) => Promise.resolve(wrap(socket)),
+      handshake: (socket: Socket) => Promise.resolve(plainSocket(socket)),
     };
     let held = 0;
     const protocol = handler({
@@ -391,28 +392,3 @@ suite("handler", () => {
   });
 });
 
-/** The same socket behind a plain object: what a custom transport might return. */
-function wrap(socket: Socket): Socket {
-  return {
-    recv: (length, options) => socket.recv(length, options),
-    send: (data) => socket.send(data),
-    shutdown: (how) => socket.shutdown(how),
-    close: () => socket.close(),
-    destroy: () => socket.destroy(),
-    get closed() {
-      return socket.closed;
-    },
-    setOptions: (options) => socket.setOptions(options),
-    peername: () => socket.peername(),
-    sockname: () => socket.sockname(),
-    get readable() {
-      return socket.readable;
-    },
-    get writable() {
-      return socket.writable;
-    },
-    secure: socket.secure,
-    tls: socket.tls,
-    [Symbol.asyncIterator]: () => socket[Symbol.asyncIterator](),
-  } as Socket;
-}
