@@ -10,9 +10,8 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { memory, type PubSub, type Socket, tcp } from "../mod.ts";
+import { memory, type PubSub } from "../mod.ts";
 import { chat, chatRooms } from "../examples/chat_protocol.ts";
-import { lines } from "../src/lines.ts";
 import { type BrokerKind, brokerMissing, startBroker } from "./_brokers.ts";
 import { start } from "./_fixtures.ts";
 import { ChatClient } from "./_chat_client.ts";
