@@ -1,0 +1,118 @@
+/**
+ * The server side of one reliability scenario, run in a child process on the
+ * runtime under test, so that the descriptors and RSS the driver reads from
+ * /proc/<pid>/ are this process's alone (the load comes from another one).
+ *
+ * Usage: server.ts SCENARIO PARAMS_JSON
+ *
+ * It prints `READY {json}` (ports and such) once listening, then answers one
+ * JSON command per stdin line with one `REPLY {json}` line: `info` (the
+ * listeners' info() and the scenario's own counts), `gc`, `stop` (stops every
+ * listener, replies when done), any scenario command, and `exit`.
+ *
+ * @module
+ */
+import { createInterface } from "node:readline";
+import { type Listener, type Logger } from "../mod.ts";
+import { servers } from "./_servers.ts";
+
+declare const Bun: { gc(force: boolean): void } | undefined;
+declare const Deno: unknown;
+
+/** What a scenario's server set-up returns. */
+export interface ScenarioServer {
+  /** Listeners by name, reported by `info`, stopped by `stop`. */
+  listeners: Record<string, Listener<unknown>>;
+  /** Whatever the driver needs to connect (ports). */
+  ready?: Record<string, unknown>;
+  /** The scenario's own counters, reported by `info`. */
+  stats?: () => Record<string, unknown>;
+  /** Extra commands: name → reply. */
+  commands?: Record<string, (command: Record<string, unknown>) => unknown>;
+}
+
+/** What every scenario's set-up gets: its parameters and a logger that counts. */
+export interface ServerContext {
+  params: Record<string, unknown>;
+  logger: Logger;
+}
+
+const proc = globalThis.process;
+const say = (line: string) => proc.stdout.write(`${line}\n`);
+const logged = { warn: [] as string[], error: [] as string[] };
+let unhandled = 0;
+const firstUnhandled: string[] = [];
+const onUnhandled = (reason: unknown) => {
+  unhandled++;
+  if (firstUnhandled.length < 5) firstUnhandled.push(String((reason as Error)?.stack ?? reason));
+};
+if (typeof Deno !== "undefined") {
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    onUnhandled(event.reason);
+  });
+} else {
+  proc.on("unhandledRejection", onUnhandled);
+}
+proc.on("uncaughtException", (error) => {
+  unhandled++;
+  if (firstUnhandled.length < 5) firstUnhandled.push(`uncaught: ${error.stack ?? error}`);
+});
+
+const logger: Logger = {
+  debug() {},
+  info() {},
+  warn: (message: string) => void logged.warn.push(message),
+  error: (message: string) => void logged.error.push(message),
+};
+
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof Bun !== "undefined") Bun.gc(true);
+  else if (gc) gc();
+}
+
+const [name, paramsJson] = proc.argv.slice(2).filter((arg) => !arg.endsWith(".ts") && !arg.endsWith(".mjs"));
+const setUp = servers[name ?? ""];
+if (setUp === undefined) throw new Error(`server.ts: unknown scenario ${name}`);
+const server = await setUp({ params: JSON.parse(paramsJson ?? "{}"), logger });
+const ports = Object.fromEntries(Object.entries(server.listeners).map(([key, l]) => [key, l.port]));
+say(`READY ${JSON.stringify({ pid: proc.pid, ports, ...server.ready })}`);
+
+function info(): Record<string, unknown> {
+  const listeners = Object.fromEntries(
+    Object.entries(server.listeners).map(([key, l]) => [key, { ...l.info(), all: l.connections("all") }]),
+  );
+  return { listeners, stats: server.stats?.() ?? {}, unhandled, firstUnhandled, logged };
+}
+
+const commands: Record<string, (command: Record<string, unknown>) => unknown> = {
+  info,
+  gc: () => {
+    collectGarbage();
+    collectGarbage();
+    const { heapUsed, heapTotal, external, arrayBuffers } = proc.memoryUsage();
+    return { heapUsed, heapTotal, external, arrayBuffers };
+  },
+  stop: async () => {
+    const started = performance.now();
+    await Promise.all(Object.values(server.listeners).map((l) => l.stop()));
+    return { stoppedAfter: performance.now() - started, ...info() };
+  },
+  ...server.commands,
+};
+
+for await (const line of createInterface({ input: proc.stdin })) {
+  if (line.trim() === "") continue;
+  const command = JSON.parse(line) as { cmd: string };
+  if (command.cmd === "exit") break;
+  const run = commands[command.cmd];
+  try {
+    if (run === undefined) throw new Error(`unknown command ${command.cmd}`);
+    say(`REPLY ${JSON.stringify(await run(command))}`);
+  } catch (error) {
+    say(`REPLY ${JSON.stringify({ error: String((error as Error).stack ?? error) })}`);
+  }
+}
+await Promise.all(Object.values(server.listeners).map((l) => l.stop()));
+proc.exit(0);
