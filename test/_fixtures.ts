@@ -239,3 +239,18 @@ export function plainSocket(socket: Socket): Socket {
     [Symbol.asyncIterator]: () => socket[Symbol.asyncIterator](),
   } as Socket;
 }
+
+/** tcp on 127.0.0.1 whose handshake hands the protocol a `plainSocket()`: a custom transport's socket, not one of Corral's own. */
+export function plainTcp(): Transport {
+  const plain = tcp({ host: "127.0.0.1", port: 0 });
+  const wrapping: Transport = {
+    name: "tcp (plain sockets)",
+    secure: false,
+    options: plain.options,
+    withOptions: () => wrapping,
+    listen: (hints) => plain.listen(hints),
+    connect: (options) => plain.connect(options as { port: number }),
+    handshake: (socket: Socket) => Promise.resolve(plainSocket(socket)),
+  };
+  return wrapping;
+}

@@ -4,10 +4,10 @@
  * socket, which `conn.handshake()` completes with them.
  */
 import assert from "node:assert/strict";
-import { type Socket, tcp, type Transport } from "../mod.ts";
+import { type Socket, tcp } from "../mod.ts";
 import { suite, test } from "./_harness.ts";
 import { doubled, lineDoubler } from "./_conformance_framing.ts";
-import { faultyMemory, plainSocket, start, text } from "./_fixtures.ts";
+import { faultyMemory, plainTcp, start, text } from "./_fixtures.ts";
 
 const numbers = Array.from({ length: 120 }, (_, i) => i * 37 + 1);
 const expected = numbers.map((n) => `${2 * n}\n`).join("");
@@ -27,7 +27,7 @@ suite("framing", () => {
   }
 
   test("a custom transport's socket gets readAvailable, unshift, bytesBuffered and sendv at handshake", async () => {
-    const wrapping = bareTransport();
+    const wrapping = plainTcp();
     let completed: Socket | undefined;
     await using listener = await start({
       transport: wrapping,
@@ -43,7 +43,7 @@ suite("framing", () => {
   });
 
   test("the completed socket's own buffer: unshift, recv(n) across it, readAvailable(min), sendv", async () => {
-    const wrapping = bareTransport();
+    const wrapping = plainTcp();
     await using listener = await start({
       transport: wrapping,
       protocol: async (conn) => {
@@ -68,18 +68,4 @@ suite("framing", () => {
   });
 });
 
-/** tcp on 127.0.0.1 whose handshake hands the protocol a `plainSocket()` socket. */
-function bareTransport(): Transport {
-  const plain = tcp({ host: "127.0.0.1", port: 0 });
-  const wrapping: Transport = {
-    name: "tcp (bare)",
-    secure: false,
-    options: plain.options,
-    withOptions: () => wrapping,
-    listen: (hints) => plain.listen(hints),
-    connect: (options) => plain.connect(options as { port: number }),
-    handshake: (socket: Socket) => Promise.resolve(plainSocket(socket)),
-  };
-  return wrapping;
-}
 

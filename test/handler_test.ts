@@ -6,7 +6,7 @@
  * shutdown.
  */
 import assert from "node:assert/strict";
-import { ClosedError, type Handler, handler, memory, type Socket, type Transport } from "../mod.ts";
+import { ClosedError, type Handler, handler, memory, type Socket } from "../mod.ts";
 import { tcp } from "../transports/tcp.ts";
 import { tls } from "../transports/tls.ts";
 import { testProtocol, VirtualClock } from "../testing.ts";
@@ -17,7 +17,7 @@ import {
   isPending,
   nameOf,
   pattern,
-  plainSocket,
+  plainTcp,
   readAll,
   RecordingLogger,
   roundTrip,
@@ -350,17 +350,7 @@ suite("handler", () => {
   });
 
   test("a socket from a custom transport (no push of its own) is read for the handler, with holds", async () => {
-    const plain = tcp({ host: "127.0.0.1", port: 0 });
-    // Hands the protocol a wrapper: a Socket that is not one of Corral's own.
-    const wrapping: Transport = {
-      name: "tcp (wrapped)",
-      secure: false,
-      options: plain.options,
-      withOptions: () => wrapping,
-      listen: (hints) => plain.listen(hints),
-      connect: (options) => plain.connect(options as { port: number }),
-      handshake: (socket: Socket) => Promise.resolve(plainSocket(socket)),
-    };
+    const wrapping = plainTcp();
     let held = 0;
     const protocol = handler({
       data(chunk, socket) {
