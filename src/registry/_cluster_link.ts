@@ -20,7 +20,7 @@ export const MAX_PENDING_PUBLISHES = 10_000;
 /** One key's broker subscription. */
 interface Subscription {
   /** Settles when the broker has the subscription (rejects when it refused). */
-  readonly ready: Promise<void>;
+  ready: Promise<void>;
   /** Set once subscribed; called when the last local member leaves. */
   unsubscribe: Unsubscribe | undefined;
   /** False once the last local member left (possibly before the broker answered). */
@@ -63,7 +63,7 @@ export class ClusterLink {
       deliver(payload);
     };
     const subscribed = (async () => await this.#pubsub.subscribe(topic, onMessage))();
-    (subscription as { ready: Promise<void> }).ready = subscribed.then(
+    subscription.ready = subscribed.then(
       (unsubscribe) => {
         if (subscription.wanted) subscription.unsubscribe = unsubscribe;
         else this.#end(unsubscribe);

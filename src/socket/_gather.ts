@@ -1,6 +1,7 @@
 /**
- * One buffer out of a batch of outgoing chunks, for `sendv()`: the batch
- * leaves in one write, and its chunks are the caller's again at once.
+ * One buffer out of several: a batch of outgoing chunks for `sendv()` (the
+ * batch leaves in one write, its chunks the caller's again at once), and
+ * the buffered chunks `readAvailable()` hands over as one.
  *
  * @module
  */
@@ -31,11 +32,16 @@ export function gather(chunks: readonly (Uint8Array | string)[]): Uint8Array {
       throw new TypeError(`sendv(chunks): chunks[${i}] must be a Uint8Array or a string, got ${typeof chunk}`);
     }
   }
+  return concat((encoded ?? chunks) as readonly Uint8Array[], total);
+}
+
+/** `parts` (`total` bytes in all) copied one after another into a new array. */
+export function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let offset = 0;
-  for (const chunk of encoded ?? chunks) {
-    out.set(chunk as Uint8Array, offset);
-    offset += (chunk as Uint8Array).length;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
   }
   return out;
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { concat } from "./_gather.ts";
 
 /**
  * Removes `length` bytes (0: the whole first chunk) from the front of
@@ -44,12 +45,7 @@ export function takeBytes(chunks: Uint8Array[], length: number): Uint8Array {
  */
 export function takeAll(chunks: Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks.pop()!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
+  const out = concat(chunks, total);
   chunks.length = 0;
   return out;
 }
