@@ -33,26 +33,16 @@ import { join as joinPath } from "node:path";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { type InetAddress, type Socket, tcp } from "../mod.ts";
+import { knobs, runtime } from "./_bench_cli.ts";
 
 const ROOM = "bench";
 const DEFAULTS = { members: 1000, seconds: 3, warmup: 1, size: 64, batch: 50, ahead: 100 };
 type Knob = keyof typeof DEFAULTS;
 
-function option(name: Knob): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at >= 0 ? Number(process.argv[at + 1]) : DEFAULTS[name];
-  if (!(value > 0)) throw new RangeError(`--${name} must be a number > 0`);
-  return value;
-}
+const option = knobs(DEFAULTS);
 
 declare const Deno: { version: { deno: string } } | undefined;
 declare const Bun: { version: string } | undefined;
-
-const runtime = typeof Deno !== "undefined"
-  ? `deno ${Deno.version.deno}`
-  : typeof Bun !== "undefined"
-  ? `bun ${Bun.version}`
-  : `node ${process.versions.node}`;
 
 /** The command that runs a TypeScript file of this repository on this same runtime. */
 function runCommand(file: string): [string, string[]] {

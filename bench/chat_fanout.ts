@@ -28,26 +28,16 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { listen, type Socket, tcp } from "../mod.ts";
+import { knobs, runtime } from "./_bench_cli.ts";
 import { chat } from "../examples/chat_protocol.ts";
 
 const ROOM = "bench";
 const DEFAULTS = { members: 1000, seconds: 5, warmup: 1, size: 64, batch: 50, ahead: 100 };
 
-function option(name: keyof typeof DEFAULTS): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at >= 0 ? Number(process.argv[at + 1]) : DEFAULTS[name];
-  if (!(value > 0)) throw new RangeError(`--${name} must be a number > 0`);
-  return value;
-}
+const option = knobs(DEFAULTS);
 
 declare const Deno: { version: { deno: string } } | undefined;
 declare const Bun: { version: string } | undefined;
-
-const runtime = typeof Deno !== "undefined"
-  ? `deno ${Deno.version.deno}`
-  : typeof Bun !== "undefined"
-  ? `bun ${Bun.version}`
-  : `node ${process.versions.node}`;
 
 /** The command that runs this same file on this same runtime. */
 function selfCommand(): [string, string[]] {
