@@ -21,12 +21,12 @@
  *   for this platform, and npm has none for every platform) is skipped with
  *   the reason, counted as one skipped; under CI (CI=true) it is a failure.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleForNode } from "./_bundle.mjs";
 import { findNode24 } from "./_node24.mjs";
+import { runGroup } from "./_run_group.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const ci = /^(1|true)$/i.test(process.env.CI ?? "");
@@ -124,21 +124,14 @@ for (const name of names) {
     console.log(`\n(${name}: name filters do not apply to the consumer tests; running all of them)`);
   }
   console.log(`\n=== ${name}: ${runtime.command} ${commandArgs.join(" ")}`);
-  const result = spawnSync(runtime.command, commandArgs, {
-    cwd: root,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 15 * 60 * 1000,
-    shell: process.platform === "win32" && runtime.command.endsWith(".cmd"),
-  });
-  process.stdout.write(result.stdout ?? "");
+  // Each runtime in a process group of its own, killed whole when it ends (scripts/_run_group.mjs says why).
+  const result = await runGroup(runtime.command, commandArgs, { cwd: root, timeoutMs: 15 * 60 * 1000 });
   // The last summary line is the runtime's own total (the consumer script prints per-runner rows before it).
   const summaries = [...(result.stdout ?? "").matchAll(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/gm)];
   const summary = summaries.at(-1);
   if (summary === undefined || result.status !== (Number(summary[2]) > 0 ? 1 : 0)) {
     // A runtime that crashed or hung counts as one failure, never as silence.
-    const how = result.error?.code === "ETIMEDOUT" ? "timed out" : `exit ${result.status}`;
+    const how = result.timedOut ? "timed out after 15 min" : `exit ${result.status}`;
     rows.push(`${name}: FAILED, did not finish (${how}${result.signal ? `, ${result.signal}` : ""})`);
     total.failed++;
     continue;

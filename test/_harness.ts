@@ -75,6 +75,10 @@ export async function run(filters: readonly string[] = []): Promise<Summary> {
     } catch (e) {
       error = e;
     }
+    if (strayBetweenTests > 0) {
+      summary.failed += strayBetweenTests;
+      strayBetweenTests = 0;
+    }
     const left = listeners();
     if (error === undefined && left.length > 0) {
       error = new Error(`test left ${left.length} listener(s) running: ${left.map((l) => l.ref).join(", ")}`);
@@ -90,6 +94,7 @@ export async function run(filters: readonly string[] = []): Promise<Summary> {
       console.log(indent(error instanceof Error ? (error.stack ?? error.message) : String(error)));
     }
   }
+  summary.failed += strayBetweenTests;
   return summary;
 }
 
@@ -98,11 +103,31 @@ async function withTimeout(body: TestBody, timeout: number): Promise<void> {
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`test timed out after ${timeout} ms`)), timeout);
   });
+  const stray = new Promise<never>((_, reject) => {
+    failCurrent = (error) => reject(new Error(`uncaught during the test: ${describe(error)}`, { cause: error }));
+  });
   try {
-    await Promise.race([Promise.resolve().then(body), expired]);
+    await Promise.race([Promise.resolve().then(body), expired, stray]);
   } finally {
     clearTimeout(timer);
+    failCurrent = undefined;
   }
+}
+
+// An uncaught exception or unhandled rejection fails the test that is running (or, between tests, is printed and
+// counted as a failure of the run) instead of ending the runner: one crash must not hide every test after it.
+let failCurrent: ((error: unknown) => void) | undefined;
+let strayBetweenTests = 0;
+function onStray(error: unknown): void {
+  if (failCurrent !== undefined) return failCurrent(error);
+  strayBetweenTests++;
+  console.log(`not ok - uncaught between tests: ${describe(error)}`);
+}
+globalThis.process.on("uncaughtException", onStray);
+globalThis.process.on("unhandledRejection", onStray);
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
 function indent(text: string): string {

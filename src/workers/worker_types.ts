@@ -50,7 +50,9 @@ export interface PoolWorker {
    * back-off. For a worker stuck in a busy loop, which `reusePort` keeps
    * sending its share of connections. Does nothing once the pool is stopping.
    *
-   * @returns Resolves once the thread has ended (the worker is then `"restarting"`).
+   * @returns Resolves once the thread has ended (the worker is then `"restarting"`). Its listen socket is
+   * closed by the runtime as it tears the thread down: on Deno and Bun that can be a moment (milliseconds)
+   * after this resolves, and a connection the kernel hands that socket meanwhile is reset.
    */
   kill(): Promise<void>;
 }
