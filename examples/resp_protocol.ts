@@ -152,9 +152,10 @@ function run(store: RespStore, replies: Uint8Array[]): boolean {
       else wrongArity(replies, name);
       break;
     case "set":
-      // The value is copied: the batch it is a view of is not kept alive by the store.
+      // The value is copied: the batch it is a view of is not kept alive by the store. Not `.slice()`:
+      // on Node.js the batch is a Buffer, whose slice() is a view of the same memory.
       if (argc === 3) {
-        store.values.set(latin1(args[1]!), args[2]!.slice());
+        store.values.set(latin1(args[1]!), new Uint8Array(args[2]!));
         replies.push(OK);
       } else if (argc > 3) error(replies, "ERR syntax error");
       else wrongArity(replies, name);

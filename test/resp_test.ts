@@ -4,11 +4,12 @@
  * `redis-cli` (Debian's redis-tools): commands, pipelining, errors.
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { testProtocol } from "../testing.ts";
-import { respProtocol } from "../examples/resp_protocol.ts";
+import { execute, respProtocol, RespStore } from "../examples/resp_protocol.ts";
 import { suite, test } from "./_harness.ts";
 import { text } from "./_fixtures.ts";
 import { runtimeCommand } from "./_runtime.ts";
@@ -54,6 +55,17 @@ suite("resp example", () => {
       });
     });
   }
+
+  test("a SET keeps a copy of its value, not a view of the batch (a Buffer batch on Node.js)", () => {
+    // Node.js hands the protocol Buffers, whose slice() is a view of the same memory: the store must not keep one.
+    const batch = Buffer.from(command("SET", "k", "value"));
+    const store = new RespStore();
+    assert.deepEqual(execute(batch, store, []), { used: batch.length, close: false });
+    batch.fill(0);
+    const stored = store.values.get("k")!;
+    assert.equal(text(stored), "value");
+    assert.notEqual(stored.buffer, batch.buffer);
+  });
 
   test("a broken request gets a protocol error and the connection closes", async () => {
     await testProtocol(respProtocol(), {}, async (client) => {
