@@ -22,7 +22,8 @@
  * 7. Files stay one concept: at most 300 lines of code (doc comments and
  *    blank lines not counted: every public symbol carries a documented,
  *    tested example, and docs must not push a file apart) and 400 lines in
- *    all.
+ *    all; under `src/`, at most 300 lines in all, doc comments included
+ *    (issue 11), but for the files `srcLongFiles` names with the reason.
  *
  * Usage: node scripts/check_layout.mjs
  */
@@ -44,6 +45,14 @@ const runtimes = ["node", "deno", "bun"];
 const coreFacingRuntime = ["src/runtime/adapter.ts", "src/runtime/detect.ts"];
 const maxCodeLines = 300;
 const maxLines = 400;
+/** Under src/ a file holds at most this many lines, doc comments and blank lines included. */
+const maxSrcLines = 300;
+/** The src/ files still held to the general limits only, each with why it is not split yet. */
+const srcLongFiles = {
+  // One public class whose members' doc comments and examples alone take 262 lines: it splits
+  // only by giving Registry a public base class, which is the API's call, not the layout's.
+  "src/registry/registry.ts": "doc comments of one public class",
+};
 
 const problems = [];
 const report = (file, line, message) => problems.push(`${file}:${line}: ${message}`);
@@ -116,6 +125,8 @@ for (const file of [...files, ...walk("examples").map(posix)]) {
         lines,
         `${codeLines} lines of code, ${lines} in all: split it (at most ${maxCodeLines} and ${maxLines})`,
       );
+    } else if (file.startsWith("src/") && !(file in srcLongFiles) && lines > maxSrcLines) {
+      report(file, lines, `${lines} lines in all: split it (at most ${maxSrcLines} under src/, doc comments included)`);
     }
   }
 }

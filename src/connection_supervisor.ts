@@ -8,63 +8,28 @@
 import { ClosingSockets } from "./closing_sockets.ts";
 import { type DirectStart, type ProtocolEndListener, START_DIRECT } from "./direct_start.ts";
 import { type ConnectionOwner, ConnectionRecord } from "./connection_record.ts";
-import type { Alarms } from "./alarms.ts";
 import { ConnectionMetrics } from "./connection_metrics.ts";
 import { ClosedError, type HandshakeError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { integerOption } from "./options.ts";
-import type { Address, Socket, Transport } from "./transport.ts";
+import { formatAddress, peerOf } from "./peer_address.ts";
 import type { ProxyHeaderReading } from "./proxy/reader.ts";
+import {
+  checkMaxConnections,
+  type ConnectionCounters,
+  type ShutdownTimeout,
+  type SupervisedProtocol,
+  type SupervisorInit,
+} from "./supervisor_options.ts";
+import type { Socket, Transport } from "./transport.ts";
 import { ConnectionTrace, connectionTracing, endReason, isTraced } from "./telemetry/connection_trace.ts";
 
-/** How long `stop()` lets connections finish: ms, `Infinity`, or `"brutal"` (not at all). */
-export type ShutdownTimeout = number | "brutal";
-
-/**
- * `maxConnections`: an integer from 1, or `Infinity`. `name` says where it
- * was given: the `listen()` option, or the `listener.maxConnections` setter.
- */
-export function checkMaxConnections(value: unknown, name = "listen() option maxConnections"): number {
-  return integerOption(name, value, 1, Infinity, 1024);
-}
-
-/**
- * The protocol as the supervisor runs it, on the record it made: the public
- * `Protocol` seen from inside, with the listener an opaque `L`.
- */
-export type SupervisedProtocol<L> = (conn: ConnectionRecord<L>, options: unknown) => void | Promise<void>;
-
-/** What the supervisor is told about its listener. */
-export interface SupervisorInit<L> {
-  listener: L;
-  ref: string;
-  protocol: SupervisedProtocol<L>;
-  protocolOptions: unknown;
-  maxConnections: number;
-  handshakeTimeout: number;
-  /** Read a PROXY header in each `conn.handshake()` (the `proxyHeader` option). */
-  proxyHeader?: ProxyHeaderReading;
-  logger: Logger;
-  /** Ms a connection may receive nothing; `Infinity` for no limit. */
-  idleTimeout: number;
-  /** The grace after an idle timeout (and at stop, given to `shutdown()`). */
-  shutdownTimeout: ShutdownTimeout;
-  alarms: Alarms<L> | undefined;
-}
-
-/** Counts of connections and what happened to them. */
-export interface ConnectionCounters {
-  /** Connections counted against `maxConnections`. */
-  activeConnections: number;
-  /** Every running connection, removed ones included. */
-  allConnections: number;
-  /** Connections handed to the protocol so far. */
-  accepted: number;
-  /** Connections that ended, however they ended. */
-  terminated: number;
-  /** Connections whose protocol threw or rejected, or whose handshake failed. */
-  failed: number;
-}
+export {
+  checkMaxConnections,
+  type ConnectionCounters,
+  type ShutdownTimeout,
+  type SupervisedProtocol,
+  type SupervisorInit,
+} from "./supervisor_options.ts";
 
 /**
  * Starts, counts, limits and shuts down a listener's connections. It holds
@@ -313,28 +278,4 @@ export class ConnectionSupervisor<L> implements ConnectionOwner<L>, ProtocolEndL
     }
     this.#closing.destroyAll();
   }
-}
-
-/**
- * The peer of a socket just accepted. Read now, not when it is first
- * needed: Node.js and Bun forget it once the socket is gone, and a log line
- * about a reset must still name it. One `getpeername(2)` at most (Deno and
- * TLS sockets already hold it); the socket keeps the value for `peername()`.
- */
-function peerOf(socket: Socket): Address | undefined {
-  try {
-    return socket.peername();
-  } catch {
-    return undefined;
-  }
-}
-
-/** Renders a peer for logs: `127.0.0.1:5555`, `[::1]:5555`, a path or a memory name. */
-function formatAddress(address: Address | undefined): string {
-  if (address === undefined) return "unknown peer";
-  if ("port" in address) {
-    return address.family === "IPv6" ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
-  }
-  if ("path" in address) return address.path === "" ? "unix socket" : address.path;
-  return address.name === "" ? "memory client" : `memory ${address.name}`;
 }

@@ -4,40 +4,18 @@
  *
  * @module
  */
-import { AcceptorPool } from "./acceptor.ts";
 import type { Alarms } from "./alarms.ts";
-import { ConnectionSupervisor, type ShutdownTimeout, type SupervisedProtocol } from "./connection_supervisor.ts";
 import { type CountComparison, waitForCount } from "./connection_count_wait.ts";
 import type { ListenerInfo, ListenerStatus } from "./listener_info.ts";
-import type { Logger } from "./logger.ts";
+import { type LifecycleInit, ListenerLifecycle } from "./listener_lifecycle.ts";
 import { describe } from "./options.ts";
-import type { ProxyHeaderReading } from "./proxy/reader.ts";
-import type { Address, ListenSocket, Transport } from "./transport.ts";
-import { announce } from "./telemetry/listener_events.ts";
+import type { Address, ListenSocket } from "./transport.ts";
 
 export type { CountComparison } from "./connection_count_wait.ts";
 export type { ListenerInfo, ListenerStatus } from "./listener_info.ts";
 
 /** What `listen()` hands a new listener: its checked options, with the protocol as the supervisor runs it. */
-export interface ListenerInit {
-  ref: string;
-  transport: Transport;
-  protocol: SupervisedProtocol<Listener<unknown>>;
-  protocolOptions: unknown;
-  numAcceptors: number;
-  numListenSockets: number;
-  maxConnections: number;
-  handshakeTimeout: number;
-  shutdownTimeout: ShutdownTimeout;
-  proxyHeader: ProxyHeaderReading | undefined;
-  logger: Logger;
-  idleTimeout: number;
-  alarms: Alarms<Listener<unknown>> | undefined;
-  /** Called before the listen sockets open (it enters the registry); may throw to refuse. */
-  register: (listener: Listener<unknown>) => void;
-  /** Called once the listener has stopped, or failed to open (it leaves the registry). */
-  unregister: (listener: Listener<unknown>) => void;
-}
+export type ListenerInit = LifecycleInit<Listener<unknown>>;
 
 /**
  * Makes a listener and opens its listen sockets; for `listen()` only. The class's static block sets it, so it
@@ -62,73 +40,51 @@ export let listenSocketsOf: (listener: Listener<unknown>) => readonly ListenSock
 export class Listener<P = unknown> {
   /** The listener's unique name in the registry. */
   readonly ref: string;
-  #status: ListenerStatus = "running";
-  #transport: Transport; // as the user set it
-  #bound: Transport; // the same with a chosen port (or name) pinned, for resume
-  #sockets: ListenSocket[] = [];
-  #pool: AcceptorPool<Listener<unknown>> | undefined;
-  #supervisor: ConnectionSupervisor<Listener<unknown>>;
-  #address: Address | undefined;
-  #numAcceptors: number;
-  #numListenSockets: number;
-  #shutdownTimeout: ShutdownTimeout;
-  /** A PROXY header is read off each connection before the transport's handshake. */
-  #plaintextFirst: boolean;
-  #logger: Logger;
-  #busy: Promise<unknown> = Promise.resolve(); // suspend/resume/stop run one at a time
-  #unregister: (listener: Listener<unknown>) => void;
+  readonly #life: ListenerLifecycle<Listener<unknown>>;
 
   static {
     openListener = async <P>(init: ListenerInit): Promise<Listener<P>> => {
       const listener = new Listener<P>(init);
       init.register(listener as Listener<unknown>);
       try {
-        await listener.#openSockets();
-        announce("start", listener, init.transport.name);
+        await listener.#life.start();
       } catch (error) {
         init.unregister(listener as Listener<unknown>);
         throw error;
       }
       return listener;
     };
-    listenSocketsOf = (listener) => listener.#sockets;
+    listenSocketsOf = (listener) => listener.#life.sockets;
   }
 
   private constructor(init: ListenerInit) {
     this.ref = init.ref;
-    this.#logger = init.logger;
-    this.#transport = this.#bound = init.transport;
-    this.#numAcceptors = init.numAcceptors;
-    this.#numListenSockets = init.numListenSockets;
-    this.#shutdownTimeout = init.shutdownTimeout;
-    this.#plaintextFirst = init.proxyHeader !== undefined;
-    this.#unregister = init.unregister;
-    this.#supervisor = new ConnectionSupervisor({ ...init, listener: this as Listener<unknown> });
+    this.#life = new ListenerLifecycle(this as Listener<unknown>, init);
   }
 
   /** `"running"`, `"suspended"` or `"stopped"`. */
   get status(): ListenerStatus {
-    return this.#status;
+    return this.#life.status;
   }
 
   /** Where the listener listens (the last address while suspended or stopped). */
   get address(): Address | undefined {
-    return this.#address;
+    return this.#life.address;
   }
 
   /** The TCP port it listens on (the real one when 0 was asked), or `undefined` for non-IP transports. */
   get port(): number | undefined {
-    const address = this.#address;
+    const address = this.#life.address;
     return address !== undefined && "port" in address ? address.port : undefined;
   }
 
   /** The connection limit (an integer from 1, or `Infinity`); raising it wakes waiting acceptors. */
   get maxConnections(): number {
-    return this.#supervisor.maxConnections;
+    return this.#life.supervisor.maxConnections;
   }
 
   set maxConnections(value: number) {
-    this.#supervisor.maxConnections = value;
+    this.#life.supervisor.maxConnections = value;
   }
 
   /**
@@ -137,16 +93,16 @@ export class Listener<P = unknown> {
    * naming the bad alarm (`listener.alarms.NAME.threshold ...`).
    */
   get alarms(): Alarms<Listener<P>> | undefined {
-    return this.#supervisor.metrics.alarms as Alarms<Listener<P>> | undefined;
+    return this.#life.supervisor.metrics.alarms as Alarms<Listener<P>> | undefined;
   }
 
   set alarms(value: Alarms<Listener<P>> | undefined) {
-    this.#supervisor.metrics.setAlarms(value);
+    this.#life.supervisor.metrics.setAlarms(value);
   }
 
   /** The transport's options as set. */
   get transportOptions(): object {
-    return this.#transport.options;
+    return this.#life.transport.options;
   }
 
   /**
@@ -168,19 +124,16 @@ export class Listener<P = unknown> {
    * ```
    */
   setTransportOptions(options: object): void {
-    if (this.#status !== "suspended") {
-      throw new TypeError(`setTransportOptions() needs a suspended listener; ${this.ref} is ${this.#status}`);
-    }
-    this.#transport = this.#bound = this.#transport.withOptions(options);
+    this.#life.setTransportOptions(options);
   }
 
   /** What new connections receive as their protocol options (running ones keep theirs). */
   get protocolOptions(): P {
-    return this.#supervisor.protocolOptions as P;
+    return this.#life.supervisor.protocolOptions as P;
   }
 
   set protocolOptions(value: P) {
-    this.#supervisor.protocolOptions = value;
+    this.#life.supervisor.protocolOptions = value;
   }
 
   /**
@@ -203,7 +156,7 @@ export class Listener<P = unknown> {
     if (kind !== "active" && kind !== "all") {
       throw new TypeError(`connections(kind): kind must be "active" or "all", got ${describe(kind)}`);
     }
-    return this.#supervisor.count(kind);
+    return this.#life.supervisor.count(kind);
   }
 
   /**
@@ -229,7 +182,7 @@ export class Listener<P = unknown> {
    * ```
    */
   waitForConnections(op: CountComparison, count: number, options: { timeout?: number } = {}): Promise<void> {
-    return waitForCount(this.#supervisor, op, count, options.timeout ?? Infinity);
+    return waitForCount(this.#life.supervisor, op, count, options.timeout ?? Infinity);
   }
 
   /**
@@ -247,21 +200,7 @@ export class Listener<P = unknown> {
    * ```
    */
   info(): ListenerInfo {
-    return {
-      ref: this.ref,
-      status: this.#status,
-      transport: this.#transport.name,
-      transportOptions: this.#transport.options,
-      address: this.#address,
-      port: this.port,
-      maxConnections: this.maxConnections,
-      numAcceptors: this.#numAcceptors,
-      numListenSockets: this.#numListenSockets,
-      ...this.#supervisor.counters,
-      ...this.#supervisor.metrics.traffic(this.#supervisor.running()),
-      acceptErrors: this.#supervisor.metrics.acceptErrors,
-      idleTimeout: this.#supervisor.idleTimeout,
-    };
+    return this.#life.info(this.port);
   }
 
   /**
@@ -277,12 +216,7 @@ export class Listener<P = unknown> {
    * ```
    */
   suspend(): Promise<void> {
-    return this.#serially(async () => {
-      if (this.#status !== "running") return;
-      this.#status = "suspended";
-      await this.#closeSockets();
-      announce("suspend", this, this.#transport.name);
-    });
+    return this.#life.suspend();
   }
 
   /**
@@ -302,12 +236,7 @@ export class Listener<P = unknown> {
    * ```
    */
   resume(): Promise<void> {
-    return this.#serially(async () => {
-      if (this.#status !== "suspended") return;
-      await this.#openSockets();
-      this.#status = "running";
-      announce("resume", this, this.#transport.name);
-    });
+    return this.#life.resume();
   }
 
   /**
@@ -326,15 +255,7 @@ export class Listener<P = unknown> {
    * ```
    */
   stop(): Promise<boolean> {
-    return this.#serially(async () => {
-      if (this.#status === "stopped") return false;
-      this.#status = "stopped";
-      await this.#closeSockets();
-      await this.#supervisor.shutdown(this.#shutdownTimeout);
-      this.#unregister(this as Listener<unknown>);
-      announce("stop", this, this.#transport.name);
-      return true;
-    });
+    return this.#life.stop();
   }
 
   /**
@@ -352,48 +273,4 @@ export class Listener<P = unknown> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
-
-  #serially<T>(step: () => Promise<T>): Promise<T> {
-    const next = this.#busy.then(step);
-    this.#busy = next.catch(() => {});
-    return next;
-  }
-
-  async #openSockets(): Promise<void> {
-    const sockets: ListenSocket[] = [];
-    let transport = this.#bound;
-    try {
-      for (let i = 0; i < this.#numListenSockets; i++) {
-        const socket = await transport.listen({ plaintextFirst: this.#plaintextFirst });
-        sockets.push(socket);
-        // Later sockets (and a resume) bind where the first one landed.
-        if (i === 0) transport = pin(transport, socket.address);
-      }
-    } catch (error) {
-      await Promise.all(sockets.map((socket) => socket.close()));
-      throw error;
-    }
-    this.#bound = transport;
-    this.#sockets = sockets;
-    this.#address = sockets[0]!.address;
-    this.#pool = new AcceptorPool(sockets, this.#numAcceptors, this.#transport, this.#supervisor, this.#logger);
-  }
-
-  async #closeSockets(): Promise<void> {
-    const pool = this.#pool;
-    this.#pool = undefined;
-    const closing = pool?.close();
-    this.#supervisor.releaseAcceptors();
-    await Promise.all(this.#sockets.splice(0).map((socket) => socket.close()));
-    await closing;
-  }
-}
-
-/** A transport that binds where `address` is, when its options left the choice open. */
-function pin(transport: Transport, address: Address): Transport {
-  const options = transport.options as { port?: number; name?: string; fd?: number };
-  if (options.fd !== undefined) return transport; // an inherited descriptor: bound before this process began
-  if ("port" in address && !options.port) return transport.withOptions({ port: address.port });
-  if ("name" in address && options.name === undefined) return transport.withOptions({ name: address.name });
-  return transport;
 }

@@ -35,11 +35,11 @@ import {
   PAUSED,
   PUSHING,
   READ_SHUT,
-  SocketReader,
   WAIT_ALL,
   WAIT_ITERATE,
   WRITE_SHUT,
-} from "./_socket_reader.ts";
+} from "./_socket_flags.ts";
+import { SocketReader } from "./_socket_reader.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const encoder = new TextEncoder();
