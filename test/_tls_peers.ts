@@ -45,6 +45,8 @@ export function peer(command: string, args: string[]): Peer {
   };
   child.stdout!.on("data", collect);
   child.stderr!.on("data", collect);
+  // A peer that left before reading what was written to it (EPIPE) is seen in its output and exit, which the tests check.
+  child.stdin!.on("error", () => {});
   const until = (pattern: RegExp) =>
     new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${command} never printed ${pattern}:\n${output}`)), 10_000);

@@ -118,6 +118,9 @@ function run(program: string, args: string[], input?: string): Promise<string> {
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
     child.once("error", reject);
     child.once("close", () => resolve(out + err));
+    // A program that exits without reading its input (redis-cli given a command) makes this write fail with EPIPE:
+    // its exit and output are the result, not the write's error.
+    child.stdin!.on("error", () => {});
     child.stdin!.end(input ?? "");
   });
 }
