@@ -29,7 +29,7 @@ export { handler } from "./src/handler/handler.ts";
 export type { Handler } from "./src/handler/handler.ts";
 export type { Logger } from "./src/logger.ts";
 export type { Connection } from "./src/connection.ts";
-export type { ConnectionCounters, ShutdownTimeout } from "./src/connection_supervisor.ts";
+export type { ConnectionCounters, ShutdownTimeout } from "./src/supervisor_options.ts";
 export type { Alarms, ConnectionsAlarm } from "./src/alarms.ts";
 export { telemetryChannels } from "./src/telemetry/events.ts";
 export type {

@@ -23,14 +23,6 @@ import {
 import type { Socket, Transport } from "./transport.ts";
 import { ConnectionTrace, connectionTracing, endReason, isTraced } from "./telemetry/connection_trace.ts";
 
-export {
-  checkMaxConnections,
-  type ConnectionCounters,
-  type ShutdownTimeout,
-  type SupervisedProtocol,
-  type SupervisorInit,
-} from "./supervisor_options.ts";
-
 /**
  * Starts, counts, limits and shuts down a listener's connections. It holds
  * protocol options as `unknown`: only the listener's public face is typed by

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { SupervisedProtocol } from "./connection_supervisor.ts";
+import type { SupervisedProtocol } from "./supervisor_options.ts";
 import { ListenError } from "./errors.ts";
 import { checkListenOptions, type ListenOptions, type Protocol } from "./listen_options.ts";
 import { type Listener, openListener } from "./listener.ts";

@@ -6,7 +6,7 @@
  */
 import { type Alarms, checkAlarms } from "./alarms.ts";
 import type { Connection } from "./connection.ts";
-import { checkMaxConnections, type ShutdownTimeout } from "./connection_supervisor.ts";
+import { checkMaxConnections, type ShutdownTimeout } from "./supervisor_options.ts";
 import { checkIdleTimeout } from "./idle_watch.ts";
 import type { Listener, ListenerInit } from "./listener.ts";
 import type { Logger } from "./logger.ts";

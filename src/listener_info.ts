@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ConnectionCounters } from "./connection_supervisor.ts";
+import type { ConnectionCounters } from "./supervisor_options.ts";
 import type { Address } from "./transport.ts";
 
 /** Where a listener is in its life. */

@@ -8,7 +8,8 @@
  */
 import { AcceptorPool } from "./acceptor.ts";
 import type { Alarms } from "./alarms.ts";
-import { ConnectionSupervisor, type ShutdownTimeout, type SupervisedProtocol } from "./connection_supervisor.ts";
+import { ConnectionSupervisor } from "./connection_supervisor.ts";
+import type { ShutdownTimeout, SupervisedProtocol } from "./supervisor_options.ts";
 import type { ListenerInfo, ListenerStatus } from "./listener_info.ts";
 import type { Logger } from "./logger.ts";
 import type { ProxyHeaderReading } from "./proxy/reader.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ConnectionCounters } from "../connection_supervisor.ts";
+import type { ConnectionCounters } from "../supervisor_options.ts";
 import { UnsupportedError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { describe, integerOption, rejectUnknownOptions } from "../options.ts";

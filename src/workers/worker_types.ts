@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ConnectionCounters } from "../connection_supervisor.ts";
+import type { ConnectionCounters } from "../supervisor_options.ts";
 import type { ListenerInfo } from "../listener_info.ts";
 import type { Logger } from "../logger.ts";
 
