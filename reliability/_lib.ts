@@ -44,6 +44,8 @@ export interface Server {
   close(): Promise<void>;
   /** Lines it wrote to stderr (for failures). */
   stderr: string[];
+  /** Settles with the exit code once the process has exited (a crash under load, or after close()). */
+  exited: Promise<number | null>;
 }
 
 const CLOCK_TICKS = 100;
@@ -81,6 +83,7 @@ export async function startServer(
     pid,
     ready: JSON.parse(first),
     stderr,
+    exited,
     ask(command, timeout = 120_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no reply to ${JSON.stringify(command)} in ${timeout} ms`)), timeout);

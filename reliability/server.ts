@@ -7,7 +7,8 @@
  *
  * It prints `READY {json}` (ports and such) once listening, then answers one
  * JSON command per stdin line with one `REPLY {json}` line: `info` (the
- * listeners' info() and the scenario's own counts), `gc`, `stop` (stops every
+ * listeners' info() and the scenario's own counts), `gc` (`reduce: true`: one that
+ * also hands V8's free heap pages back), `stop` (stops every
  * listener, replies when done), any scenario command, and `exit`.
  *
  * @module
@@ -39,7 +40,6 @@ export interface ServerContext {
 
 const proc = globalThis.process;
 const say = (line: string) => proc.stdout.write(`${line}\n`);
-const logged = { warn: [] as string[], error: [] as string[] };
 let unhandled = 0;
 const firstUnhandled: string[] = [];
 const onUnhandled = (reason: unknown) => {
@@ -58,17 +58,45 @@ proc.on("uncaughtException", (error) => {
   unhandled++;
   if (firstUnhandled.length < 5) firstUnhandled.push(`uncaught: ${error.stack ?? error}`);
 });
+// Ended with SIGTERM as a deployed server is, and registered at start as such a server's handler is. On Deno this
+// also sets up the runtime's signal handling (a thread and a socket pair, made on the first listener) while
+// descriptors are free: Deno 2.9.6 made it lazily during the emfile scenario, at EMFILE, and panicked
+// (ext/signals/lib.rs, `Signals::new(..).unwrap()` in `init()`), intermittently.
+proc.on("SIGTERM", () => proc.exit(0));
 
+/**
+ * What the logger was told, as counts by the message's shape (digits as N, so "connection N from
+ * N.N.N.N:N: ..." is one key) up to MAX_SHAPES keys. Not the messages themselves: a fuzz or a
+ * slowloris run logs one warning per failed handshake, and keeping 100,000 of them (and sending them
+ * all in every `info` reply) grew the server's heap by ~220 bytes a handshake (RELIABILITY.md 7).
+ */
+const MAX_SHAPES = 100;
+const logged = { warn: {} as Record<string, number>, error: {} as Record<string, number> };
+const count = (tally: Record<string, number>, message: string) => {
+  let shape = message.replace(/\d+/g, "N");
+  if (!(shape in tally) && Object.keys(tally).length >= MAX_SHAPES) shape = "(other shapes)";
+  tally[shape] = (tally[shape] ?? 0) + 1;
+};
 const logger: Logger = {
   debug() {},
   info() {},
-  warn: (message: string) => void logged.warn.push(message),
-  error: (message: string) => void logged.error.push(message),
+  warn: (message: string) => count(logged.warn, message),
+  error: (message: string) => count(logged.error, message),
 };
 
-function collectGarbage(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
+/** V8's gc() from --expose-gc; it takes options (v8/src/extensions/gc-extension.h) and ignores unknown ones. */
+type V8Gc = (options?: { type: "major"; execution: "sync"; flavor: "last-resort" }) => void;
+
+/**
+ * A full GC; with `reduce`, V8's memory-reducing one (the "last-resort" flavor, what V8 runs before
+ * it gives up on an allocation): it also hands the heap's free pages back and shrinks the young
+ * generation. A plain full GC keeps them, so RSS after it swings by ±10 MiB with how the heap was
+ * sized at the time (Deno's churn soak, RELIABILITY.md 2), while the live heap is the same.
+ */
+function collectGarbage(reduce: boolean): void {
+  const gc = (globalThis as { gc?: V8Gc }).gc;
   if (typeof Bun !== "undefined") Bun.gc(true);
+  else if (gc && reduce) gc({ type: "major", execution: "sync", flavor: "last-resort" });
   else if (gc) gc();
 }
 
@@ -88,9 +116,9 @@ function info(): Record<string, unknown> {
 
 const commands: Record<string, (command: Record<string, unknown>) => unknown> = {
   info,
-  gc: () => {
-    collectGarbage();
-    collectGarbage();
+  gc: (command) => {
+    collectGarbage(command.reduce === true);
+    collectGarbage(command.reduce === true);
     const { heapUsed, heapTotal, external, arrayBuffers } = proc.memoryUsage();
     return { heapUsed, heapTotal, external, arrayBuffers };
   },
