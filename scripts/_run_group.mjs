@@ -15,26 +15,21 @@ import { spawn } from "node:child_process";
 /**
  * @param {string} command
  * @param {string[]} args
- * @param {{ cwd?: string, env?: NodeJS.ProcessEnv, timeoutMs: number, echo?: boolean }} options
- *   `echo` (default true) copies the command's stdout and stderr to this process's as they arrive.
- * @returns {Promise<{ status: number | null, signal: string | null, timedOut: boolean, stdout: string, stderr: string }>}
+ * @param {{ cwd: string, timeoutMs: number }} options
+ * @returns {Promise<{ status: number | null, signal: string | null, timedOut: boolean, stdout: string }>}
+ *   `stdout` is kept for the caller to read the summary from; both streams are copied to this process's as they come.
  */
-export function runGroup(command, args, { cwd, env, timeoutMs, echo = true }) {
+export function runGroup(command, args, { cwd, timeoutMs }) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let stdout = "";
-    let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (text) => {
       stdout += text;
-      if (echo) process.stdout.write(text);
+      process.stdout.write(text);
     });
-    child.stderr.setEncoding("utf8").on("data", (text) => {
-      stderr += text;
-      if (echo) process.stderr.write(text);
-    });
+    child.stderr.on("data", (bytes) => process.stderr.write(bytes));
     // Listened for from the start: the pipes may close before "exit" is emitted.
-    const stdoutClosed = new Promise((done) => child.stdout.once("close", done));
-    const stderrClosed = new Promise((done) => child.stderr.once("close", done));
+    const closed = Promise.all([child.stdout, child.stderr].map((pipe) => new Promise((done) => pipe.once("close", done))));
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -52,15 +47,14 @@ export function runGroup(command, args, { cwd, env, timeoutMs, echo = true }) {
         child.stdout.destroy();
         child.stderr.destroy();
       }, 5_000);
-      Promise.all([stdoutClosed, stderrClosed]).then(() => {
+      closed.then(() => {
         clearTimeout(late);
-        resolve({ status, signal, timedOut, stdout, stderr });
+        resolve({ status, signal, timedOut, stdout });
       });
     };
     child.once("exit", finish);
     child.once("error", (error) => {
-      stderr += `${error}\n`;
-      if (echo) process.stderr.write(`${command}: ${error.message}\n`);
+      process.stderr.write(`${command}: ${error.message}\n`);
       finish(null, null);
     });
   });

@@ -127,7 +127,7 @@ for (const name of names) {
   // Each runtime in a process group of its own, killed whole when it ends (scripts/_run_group.mjs says why).
   const result = await runGroup(runtime.command, commandArgs, { cwd: root, timeoutMs: 15 * 60 * 1000 });
   // The last summary line is the runtime's own total (the consumer script prints per-runner rows before it).
-  const summaries = [...(result.stdout ?? "").matchAll(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/gm)];
+  const summaries = [...result.stdout.matchAll(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/gm)];
   const summary = summaries.at(-1);
   if (summary === undefined || result.status !== (Number(summary[2]) > 0 ? 1 : 0)) {
     // A runtime that crashed or hung counts as one failure, never as silence.

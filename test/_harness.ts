@@ -75,10 +75,6 @@ export async function run(filters: readonly string[] = []): Promise<Summary> {
     } catch (e) {
       error = e;
     }
-    if (strayBetweenTests > 0) {
-      summary.failed += strayBetweenTests;
-      strayBetweenTests = 0;
-    }
     const left = listeners();
     if (error === undefined && left.length > 0) {
       error = new Error(`test left ${left.length} listener(s) running: ${left.map((l) => l.ref).join(", ")}`);
@@ -91,7 +87,7 @@ export async function run(filters: readonly string[] = []): Promise<Summary> {
     } else {
       summary.failed++;
       console.log(`not ok - ${c.name} (${ms} ms)`);
-      console.log(indent(error instanceof Error ? (error.stack ?? error.message) : String(error)));
+      console.log(indent(describe(error)));
     }
   }
   summary.failed += strayBetweenTests;
