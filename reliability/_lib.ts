@@ -34,6 +34,7 @@ export interface Server {
   ready: { ports: Record<string, number> } & Record<string, unknown>;
   /** Sends one command, resolves with its reply (rejects after `timeout` ms). */
   ask(command: Record<string, unknown>, timeout?: number): Promise<Record<string, unknown>>;
+  /** Open descriptors; `fds()`, `rssMiB()` and `cpuSeconds()` are NaN once the process is gone (see `exited`). */
   fds(): number;
   /** What each descriptor is (`socket:[...]`, `anon_inode:[eventpoll]`, a path), by number. */
   fdTargets(): Record<string, string>;
@@ -49,6 +50,20 @@ export interface Server {
 }
 
 const CLOCK_TICKS = 100;
+
+/**
+ * A reading of /proc/<pid>/, or NaN once the process is gone: a server that dies under load (Deno 2.9.6 can panic at
+ * EMFILE) must fail its scenario through `exited`, not throw from a sampling timer and end the driver.
+ */
+function fromProc(read: () => number): number {
+  try {
+    return read();
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ENOENT" || code === "ESRCH") return NaN;
+    throw error;
+  }
+}
 
 /** Starts `scenario`'s server with `params`; `fdLimit` runs it under `ulimit -n`. */
 export async function startServer(
@@ -96,7 +111,7 @@ export async function startServer(
         child.stdin!.write(`${JSON.stringify(command)}\n`);
       });
     },
-    fds: () => readdirSync(`/proc/${pid}/fd`).length,
+    fds: () => fromProc(() => readdirSync(`/proc/${pid}/fd`).length),
     fdTargets: () =>
       Object.fromEntries(readdirSync(`/proc/${pid}/fd`).map((fd) => {
         try {
@@ -105,11 +120,12 @@ export async function startServer(
           return [fd, "gone"];
         }
       })),
-    rssMiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024,
-    cpuSeconds() {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    },
+    rssMiB: () => fromProc(() => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024),
+    cpuSeconds: () =>
+      fromProc(() => {
+        const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+        return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      }),
     async close() {
       child.stdin!.end(`${JSON.stringify({ cmd: "exit" })}\n`);
       const code = await Promise.race([exited, delay(10_000).then(() => "timeout" as const)]);

@@ -84,25 +84,28 @@ const logger: Logger = {
   error: (message: string) => count(logged.error, message),
 };
 
-/** V8's gc() from --expose-gc; it takes options (v8/src/extensions/gc-extension.h) and ignores unknown ones. */
+/** V8's gc() from --expose-gc; it takes options (v8/src/extensions/gc-extension.h). */
 type V8Gc = (options?: { type: "major"; execution: "sync"; flavor: "last-resort" }) => void;
 
 /**
- * A full GC; with `reduce`, V8's memory-reducing one (the "last-resort" flavor, what V8 runs before
- * it gives up on an allocation): it also hands the heap's free pages back and shrinks the young
- * generation. A plain full GC keeps them, so RSS after it swings by ±10 MiB with how the heap was
- * sized at the time (Deno's churn soak, RELIABILITY.md 2), while the live heap is the same.
+ * Two full collections (the second finds what the first's finalizers freed). With `reduce`, the first is V8's
+ * memory-reducing one (the "last-resort" flavor, what V8 runs before it gives up on an allocation): it also hands
+ * the heap's free pages back and shrinks the young generation. A plain full GC keeps them, so RSS after it swings by
+ * ±10 MiB with how the heap was sized at the time (Deno's churn soak, RELIABILITY.md 2), while the live heap is the
+ * same. The second is always plain: Node.js 20's V8 (11.3) takes the options object for a lighter collection that
+ * left 14-20 MiB of dead objects in the live heap (CI saw the heap check fail on it).
  */
 function collectGarbage(reduce: boolean): void {
-  const gc = (globalThis as { gc?: V8Gc }).gc;
-  if (typeof Bun !== "undefined") Bun.gc(true);
-  else if (gc) {
-    if (reduce) gc({ type: "major", execution: "sync", flavor: "last-resort" });
-    // Then a plain full GC as well: Node.js 20's V8 (11.3) takes the options object for a lighter collection that
-    // left 14-20 MiB of dead objects in the live heap (CI saw the heap check fail on it), while a plain gc() after the
-    // memory-reducing one leaves RSS where that one put it.
-    gc();
+  if (typeof Bun !== "undefined") {
+    Bun.gc(true);
+    Bun.gc(true);
+    return;
   }
+  const gc = (globalThis as { gc?: V8Gc }).gc;
+  if (gc === undefined) return;
+  if (reduce) gc({ type: "major", execution: "sync", flavor: "last-resort" });
+  else gc();
+  gc();
 }
 
 const [name, paramsJson] = proc.argv.slice(2).filter((arg) => !arg.endsWith(".ts") && !arg.endsWith(".mjs"));
@@ -122,7 +125,6 @@ function info(): Record<string, unknown> {
 const commands: Record<string, (command: Record<string, unknown>) => unknown> = {
   info,
   gc: (command) => {
-    collectGarbage(command.reduce === true);
     collectGarbage(command.reduce === true);
     const { heapUsed, heapTotal, external, arrayBuffers } = proc.memoryUsage();
     return { heapUsed, heapTotal, external, arrayBuffers };
