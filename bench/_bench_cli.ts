@@ -15,6 +15,11 @@ export const runtime: string = typeof Deno !== "undefined"
   ? `bun ${Bun.version}`
   : `node ${process.versions.node}`;
 
+/** The `--name value` arguments that hand every knob of `defaults`, as `option` read them, to another process. */
+export function knobArgs<K extends string>(defaults: Readonly<Record<K, number>>, option: (name: K) => number): string[] {
+  return (Object.keys(defaults) as K[]).flatMap((name) => [`--${name}`, String(option(name))]);
+}
+
 /** A reader of `--name value` knobs, each a number > 0, falling back to `defaults`. */
 export function knobs<K extends string>(defaults: Readonly<Record<K, number>>): (name: K) => number {
   return (name) => {

@@ -33,11 +33,10 @@ import { join as joinPath } from "node:path";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { type InetAddress, type Socket, tcp } from "../mod.ts";
-import { knobs, runtime } from "./_bench_cli.ts";
+import { knobArgs, knobs, runtime } from "./_bench_cli.ts";
 
 const ROOM = "bench";
 const DEFAULTS = { members: 1000, seconds: 3, warmup: 1, size: 64, batch: 50, ahead: 100 };
-type Knob = keyof typeof DEFAULTS;
 
 const option = knobs(DEFAULTS);
 
@@ -238,8 +237,7 @@ function round(value: number): number | null {
 /** bench/chat_fanout.ts with the same knobs: the one-process figure. */
 async function oneNode(): Promise<number> {
   const [command, args] = runCommand("bench/chat_fanout.ts");
-  const knobs = (Object.keys(DEFAULTS) as Knob[]).flatMap((name) => [`--${name}`, String(option(name))]);
-  const proc = child(command, [...args, ...knobs]);
+  const proc = child(command, [...args, ...knobArgs(DEFAULTS, option)]);
   try {
     const [line] = await proc.until(
       /^\{.*"deliveriesPerSecond".*\}$/,

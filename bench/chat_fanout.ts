@@ -28,7 +28,7 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { listen, type Socket, tcp } from "../mod.ts";
-import { knobs, runtime } from "./_bench_cli.ts";
+import { knobArgs, knobs, runtime } from "./_bench_cli.ts";
 import { chat } from "../examples/chat_protocol.ts";
 
 const ROOM = "bench";
@@ -56,9 +56,7 @@ async function server(): Promise<void> {
     logger: { debug() {}, info() {}, warn: console.warn, error: console.error },
   });
   const [command, args] = selfCommand();
-  const flags = (Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]).flatMap((
-    name,
-  ) => [`--${name}`, String(option(name))]);
+  const flags = knobArgs(DEFAULTS, option);
   const child = spawn(command, [...args, "--clients", String(listener.port), ...flags], {
     stdio: ["ignore", "pipe", "inherit"],
   });

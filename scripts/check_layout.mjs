@@ -49,9 +49,8 @@ const maxLines = 400;
 const maxSrcLines = 300;
 /** The src/ files still held to the general limits only, each with why it is not split yet. */
 const srcLongFiles = {
-  // One public class whose members' doc comments and examples alone take 262 lines: it splits
-  // only by giving Registry a public base class, which is the API's call, not the layout's.
-  "src/registry/registry.ts": "doc comments of one public class",
+  "src/registry/registry.ts": "one public class whose members' doc comments and examples alone take 262 lines: " +
+    "it splits only by giving Registry a public base class, which is the API's call, not the layout's",
 };
 
 const problems = [];

@@ -74,8 +74,7 @@ export class Listener<P = unknown> {
 
   /** The TCP port it listens on (the real one when 0 was asked), or `undefined` for non-IP transports. */
   get port(): number | undefined {
-    const address = this.#life.address;
-    return address !== undefined && "port" in address ? address.port : undefined;
+    return this.#life.port;
   }
 
   /** The connection limit (an integer from 1, or `Infinity`); raising it wakes waiting acceptors. */
@@ -200,7 +199,7 @@ export class Listener<P = unknown> {
    * ```
    */
   info(): ListenerInfo {
-    return this.#life.info(this.port);
+    return this.#life.info();
   }
 
   /**

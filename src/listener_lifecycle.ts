@@ -80,6 +80,12 @@ export class ListenerLifecycle<L extends Owner> {
     return this.#address;
   }
 
+  /** The TCP port of `address`, or `undefined` for non-IP transports. */
+  get port(): number | undefined {
+    const address = this.#address;
+    return address !== undefined && "port" in address ? address.port : undefined;
+  }
+
   /** The open listen sockets (for `handover()`). */
   get sockets(): readonly ListenSocket[] {
     return this.#sockets;
@@ -102,7 +108,7 @@ export class ListenerLifecycle<L extends Owner> {
   }
 
   /** The snapshot `Listener.info()` returns. */
-  info(port: number | undefined): ListenerInfo {
+  info(): ListenerInfo {
     const supervisor = this.supervisor;
     return {
       ref: this.#listener.ref,
@@ -110,7 +116,7 @@ export class ListenerLifecycle<L extends Owner> {
       transport: this.transport.name,
       transportOptions: this.transport.options,
       address: this.#address,
-      port,
+      port: this.port,
       maxConnections: supervisor.maxConnections,
       numAcceptors: this.#numAcceptors,
       numListenSockets: this.#numListenSockets,
